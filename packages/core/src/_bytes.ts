@@ -1,0 +1,141 @@
+/**
+ * Byte and text codecs used on the hot path: strict standard base64 (RFC 4648 §4, with `=`
+ * padding, canonical padding bits) and UTF-8. Node's `Buffer` is used when the runtime has it
+ * (found on `globalThis`, never imported); elsewhere a table-driven codec does the same work.
+ * @module
+ */
+import { FormatError } from './errors.js';
+
+/** The part of Node's `Buffer` we use, typed here so that core needs no Node types. */
+interface NodeBufferLike {
+  from(value: string, encoding: 'base64' | 'utf8'): Uint8Array & { toString(encoding: string): string };
+  from(
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    length: number,
+  ): Uint8Array & { toString(encoding: string, start?: number, end?: number): string };
+  byteLength(value: string, encoding: 'utf8'): number;
+}
+
+const NodeBuffer: NodeBufferLike | undefined = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const DECODE = /* @__PURE__ */ (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) t[ALPHABET.charCodeAt(i)] = i;
+  return t;
+})();
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A plain `Uint8Array` view of the same memory (so callers never receive a `Buffer`). */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Encodes bytes as standard base64 with padding.
+ * @param bytes - Any bytes.
+ * @returns The base64 text.
+ */
+export function encodeBase64(bytes: Uint8Array): string {
+  if (NodeBuffer !== undefined)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+  let out = '';
+  const n = bytes.length;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + ALPHABET[(v >>> 6) & 63]! + ALPHABET[v & 63]!;
+  }
+  if (i < n) {
+    const two = i + 1 < n;
+    const v = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
+    out += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + (two ? ALPHABET[(v >>> 6) & 63]! : '=') + '=';
+  }
+  return out;
+}
+
+/**
+ * Decodes strict standard base64: length a multiple of 4, only the standard alphabet, at most two
+ * `=` at the end, and zero padding bits (so that every byte string has exactly one encoding).
+ * @param text - The base64 text.
+ * @param title - What the text is, for the error message.
+ * @returns The decoded bytes.
+ * @throws FormatError when the text is not strict standard base64.
+ */
+export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
+  if (text.length % 4 !== 0)
+    throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
+  if (NodeBuffer !== undefined) {
+    // Buffer's decoder is lenient (it skips foreign characters, takes the URL-safe alphabet and
+    // ignores padding bits); re-encoding and comparing makes it strict at the cost of one encode.
+    const out = NodeBuffer.from(text, 'base64');
+    if (out.toString('base64') !== text) throw new FormatError(`${title} is not valid standard base64`);
+    return plain(out);
+  }
+  const len = text.length;
+  let pad = 0;
+  if (len > 0 && text.charCodeAt(len - 1) === 61) pad = text.charCodeAt(len - 2) === 61 ? 2 : 1;
+  const out = new Uint8Array((len / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < len; i += 4) {
+    const last = i + 4 === len;
+    const a = sextet(text, i);
+    const b = sextet(text, i + 1);
+    if (last && pad === 2) {
+      if ((b & 15) !== 0) throw new FormatError(`${title} is not valid standard base64`);
+      out[o++] = (a << 2) | (b >> 4);
+    } else if (last && pad === 1) {
+      const c = sextet(text, i + 2);
+      if ((c & 3) !== 0) throw new FormatError(`${title} is not valid standard base64`);
+      out[o++] = (a << 2) | (b >> 4);
+      out[o++] = ((b & 15) << 4) | (c >> 2);
+    } else {
+      const v = (a << 18) | (b << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
+      out[o++] = v >>> 16;
+      out[o++] = (v >>> 8) & 255;
+      out[o++] = v & 255;
+    }
+  }
+  return out;
+}
+
+function sextet(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  const v = c < 128 ? DECODE[c]! : -1;
+  if (v < 0) throw new FormatError('ciphertext is not valid standard base64');
+  return v;
+}
+
+/** Encodes a string as UTF-8 (lone surrogates become U+FFFD, as in every WHATWG encoder). */
+export function utf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+/** Length in bytes of the UTF-8 encoding of `text`. */
+export function utf8Length(text: string): number {
+  if (NodeBuffer !== undefined) return NodeBuffer.byteLength(text, 'utf8');
+  return utf8Encoder.encode(text).length;
+}
+
+/**
+ * Decodes UTF-8, rejecting malformed input rather than replacing it.
+ * @throws TypeError when the bytes are not valid UTF-8.
+ */
+export function fromUtf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
+}
+
+/** Bytes as lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  return s;
+}
+
+/** Allocates `n` bytes, uninitialised where the runtime allows it (the caller overwrites all of them). */
+export function allocBytes(n: number): Uint8Array {
+  return new Uint8Array(n);
+}

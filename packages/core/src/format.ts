@@ -1,0 +1,221 @@
+/**
+ * The WorkOS Vault ciphertext layouts (see docs/format.md). We write format A and read A, the
+ * legacy 32-byte-IV variant of A, and format B:
+ *
+ * ```
+ * A:      IV[12] ‖ TAG[16] ‖ LEB128u32(len K) ‖ K ‖ CT
+ * legacy: IV[32] ‖ TAG[16] ‖ LEB128u32(len K) ‖ K ‖ CT
+ * B:      LEB128u32(len K) ‖ K ‖ NONCE[12] ‖ CT ‖ TAG[16]
+ * ```
+ *
+ * K is the encrypted data-key blob; CT the AES-GCM ciphertext without its tag. No layout has a
+ * version byte: real blobs start with `WOS.EKM.`, which tells where K starts. Every length is
+ * checked here, before a key is looked up, so a malformed message never reaches the key service.
+ * @module
+ */
+import { astringOrBytes } from './_assert.js';
+import { decodeBase64 } from './_bytes.js';
+import { FormatError } from './errors.js';
+import { decodeLeb128u32, leb128Length, writeLeb128u32 } from './leb128.js';
+
+/** A ciphertext layout: `'A'` (written), `'legacy'` (A with a 32-byte IV) or `'B'`. */
+export type CiphertextFormat = 'A' | 'legacy' | 'B';
+
+/** IV length of formats A and B (96 bits, NIST SP 800-38D §8.2.2). */
+export const IV_LENGTH = 12;
+/** IV length of the legacy layout written by early Node and Go SDKs. */
+export const LEGACY_IV_LENGTH = 32;
+/** GCM tag length: always the full 128 bits. */
+export const TAG_LENGTH = 16;
+/** NIST SP 800-38D §5.2.1.1: one GCM invocation encrypts at most 2^39-256 bits = 2^36-32 bytes. */
+export const MAX_PLAINTEXT_LENGTH = 2 ** 36 - 32;
+
+/** The prefix `WOS.EKM.` of every key blob WorkOS Vault issues. */
+const MAGIC = /* @__PURE__ */ new Uint8Array([0x57, 0x4f, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e]);
+
+/** A parsed message. Every field is a view into the input bytes (no copies). */
+export interface CiphertextParts {
+  /** The layout the message was read as. */
+  format: CiphertextFormat;
+  /** The GCM IV: 12 bytes, or 32 for `legacy`. */
+  iv: Uint8Array;
+  /** The 16-byte GCM tag. */
+  tag: Uint8Array;
+  /** The encrypted data-key blob K, opaque, to be unwrapped by the key service. */
+  encryptedKeys: Uint8Array;
+  /** The GCM ciphertext without the tag; as long as the plaintext. */
+  ciphertext: Uint8Array;
+}
+
+/** What {@link inspect} tells about a message without decrypting it. Fields are copies. */
+export interface CiphertextInfo {
+  /** The layout the message was read as. */
+  format: CiphertextFormat;
+  /** The GCM IV. */
+  iv: Uint8Array;
+  /** The GCM tag. */
+  tag: Uint8Array;
+  /** The encrypted data-key blob. */
+  encryptedKeys: Uint8Array;
+  /** True when the key blob carries the `WOS.EKM.` prefix of real WorkOS Vault keys. */
+  workosKeyBlob: boolean;
+  /** Length of the ciphertext, which is the plaintext's length. */
+  ciphertextLength: number;
+}
+
+function hasMagic(bytes: Uint8Array, offset: number, end: number): boolean {
+  if (end - offset < MAGIC.length) return false;
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[offset + i] !== MAGIC[i]) return false;
+  return true;
+}
+
+/** Parses one layout; returns an error message instead of throwing so that detection can go on. */
+function parseLayout(bytes: Uint8Array, format: CiphertextFormat): CiphertextParts | string {
+  const len = bytes.length;
+  if (format === 'B') {
+    if (len < 1 + 1 + IV_LENGTH + TAG_LENGTH) return `too short for format B (${len} bytes)`;
+    let leb: { value: number; length: number };
+    try {
+      leb = decodeLeb128u32(bytes, 0);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const kStart = leb.length;
+    if (leb.value === 0) return 'empty encrypted key blob';
+    const kEnd = kStart + leb.value;
+    if (kEnd + IV_LENGTH + TAG_LENGTH > len) return 'encrypted key blob length exceeds the message';
+    return {
+      format,
+      encryptedKeys: bytes.subarray(kStart, kEnd),
+      iv: bytes.subarray(kEnd, kEnd + IV_LENGTH),
+      ciphertext: bytes.subarray(kEnd + IV_LENGTH, len - TAG_LENGTH),
+      tag: bytes.subarray(len - TAG_LENGTH, len),
+    };
+  }
+  const ivLen = format === 'A' ? IV_LENGTH : LEGACY_IV_LENGTH;
+  const lebAt = ivLen + TAG_LENGTH;
+  if (len < lebAt + 2) return `too short for format ${format} (${len} bytes)`;
+  let leb: { value: number; length: number };
+  try {
+    leb = decodeLeb128u32(bytes, lebAt);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (leb.value === 0) return 'empty encrypted key blob';
+  const kStart = lebAt + leb.length;
+  const kEnd = kStart + leb.value;
+  if (kEnd > len) return 'encrypted key blob length exceeds the message';
+  return {
+    format,
+    iv: bytes.subarray(0, ivLen),
+    tag: bytes.subarray(ivLen, lebAt),
+    encryptedKeys: bytes.subarray(kStart, kEnd),
+    ciphertext: bytes.subarray(kEnd, len),
+  };
+}
+
+function isWorkosBlob(p: CiphertextParts): boolean {
+  return hasMagic(p.encryptedKeys, 0, p.encryptedKeys.length);
+}
+
+/**
+ * Splits a binary message into its parts, checking every length.
+ *
+ * Without `format`, the layout whose key blob starts with `WOS.EKM.` wins (A, then legacy, then
+ * B); when none does, the message is read as format A.
+ * @param bytes - The decoded message.
+ * @param format - Force a layout instead of detecting it.
+ * @returns Views into `bytes`.
+ * @throws FormatError when the message is not well formed in the chosen layout.
+ */
+export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): CiphertextParts {
+  if (format !== undefined) {
+    if (format !== 'A' && format !== 'legacy' && format !== 'B') {
+      throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${String(format)}`);
+    }
+    const p = parseLayout(bytes, format);
+    if (typeof p === 'string') throw new FormatError(`malformed ciphertext: ${p}`);
+    return p;
+  }
+  const a = parseLayout(bytes, 'A');
+  if (typeof a !== 'string' && isWorkosBlob(a)) return a;
+  for (const f of ['legacy', 'B'] as const) {
+    const p = parseLayout(bytes, f);
+    if (typeof p !== 'string' && isWorkosBlob(p)) return p;
+  }
+  if (typeof a === 'string') throw new FormatError(`malformed ciphertext: ${a}`);
+  return a;
+}
+
+/**
+ * Decodes a message given as base64 text or raw bytes into bytes.
+ * @throws FormatError on invalid base64; TypeError on another type.
+ */
+export function ciphertextBytes(ciphertext: string | Uint8Array): Uint8Array {
+  astringOrBytes(ciphertext, 'ciphertext');
+  return typeof ciphertext === 'string' ? decodeBase64(ciphertext) : ciphertext;
+}
+
+/**
+ * Reads the layout of a message without decrypting it and without any key lookup.
+ * @param ciphertext - Base64 text (as `Envelope.encrypt` returns) or raw bytes.
+ * @param options - `format` forces a layout instead of detecting it.
+ * @returns The format, IV, tag, key blob (copies) and ciphertext length.
+ * @throws FormatError when the message is malformed.
+ * @example
+ * ```ts
+ * const info = inspect(ciphertext);
+ * console.log(info.format, info.ciphertextLength, info.encryptedKeys.length);
+ * ```
+ */
+export function inspect(
+  ciphertext: string | Uint8Array,
+  options: { format?: CiphertextFormat } = {},
+): CiphertextInfo {
+  const p = parseCiphertext(ciphertextBytes(ciphertext), options.format);
+  return {
+    format: p.format,
+    iv: p.iv.slice(),
+    tag: p.tag.slice(),
+    encryptedKeys: p.encryptedKeys.slice(),
+    workosKeyBlob: isWorkosBlob(p),
+    ciphertextLength: p.ciphertext.length,
+  };
+}
+
+/**
+ * Length of the format A header for a key blob of `keyBlobLength` bytes: IV, tag, LEB128 and K.
+ * @internal
+ */
+export function headerLengthA(keyBlobLength: number): number {
+  return IV_LENGTH + TAG_LENGTH + leb128Length(keyBlobLength) + keyBlobLength;
+}
+
+/**
+ * Lays out a format A message from its parts (for tests, tools and the local server; the
+ * Envelope writes the same bytes in place without this intermediate copy).
+ * @param parts - A 12-byte IV, a 16-byte tag, a non-empty key blob and the ciphertext.
+ * @returns The binary message.
+ * @throws RangeError on a wrong IV or tag length or an empty key blob.
+ */
+export function serializeFormatA(parts: {
+  iv: Uint8Array;
+  tag: Uint8Array;
+  encryptedKeys: Uint8Array;
+  ciphertext: Uint8Array;
+}): Uint8Array {
+  if (parts.iv.length !== IV_LENGTH)
+    throw new RangeError(`iv must be ${IV_LENGTH} bytes, got ${parts.iv.length}`);
+  if (parts.tag.length !== TAG_LENGTH)
+    throw new RangeError(`tag must be ${TAG_LENGTH} bytes, got ${parts.tag.length}`);
+  if (parts.encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty');
+  const k = parts.encryptedKeys;
+  const out = new Uint8Array(headerLengthA(k.length) + parts.ciphertext.length);
+  out.set(parts.iv, 0);
+  out.set(parts.tag, IV_LENGTH);
+  let o = writeLeb128u32(k.length, out, IV_LENGTH + TAG_LENGTH);
+  out.set(k, o);
+  o += k.length;
+  out.set(parts.ciphertext, o);
+  return out;
+}

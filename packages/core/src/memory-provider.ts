@@ -1,0 +1,106 @@
+/**
+ * {@link MemoryKeyProvider}: a {@link KeyProvider} with a key-encryption key held in memory.
+ * For tests, examples and benchmarks only: the KEK lives in the process, so it protects nothing
+ * against anyone who can read that memory, and it is gone when the process ends.
+ * @module
+ */
+import { aobject } from './_assert.js';
+import { fromUtf8, toHex, utf8 } from './_bytes.js';
+import { portableBackend } from './aead.js';
+import { EnvelopeError } from './errors.js';
+import { IV_LENGTH, TAG_LENGTH } from './format.js';
+import {
+  type CreateDataKeyOptions,
+  canonicalContext,
+  type DataKey,
+  type KeyContext,
+  type KeyProvider,
+  type KeyRequestOptions,
+  makeDataKey,
+  validateKeyContext,
+} from './keys.js';
+import { decodeLeb128u32, leb128Length, writeLeb128u32 } from './leb128.js';
+
+const MAGIC = /* @__PURE__ */ utf8('VE.MEM.v1\0');
+
+/** Counters of a {@link MemoryKeyProvider}. */
+export interface MemoryKeyProviderStats {
+  /** `createDataKey` calls. */
+  created: number;
+  /** `decryptDataKey` calls. */
+  decrypted: number;
+}
+
+/**
+ * A KeyProvider whose key-encryption key lives in this process's memory. **For tests and
+ * examples only**; production keys come from WorkOS Vault (`VaultClient`).
+ *
+ * Key blobs are `VE.MEM.v1\0 ‖ LEB128(len ctx) ‖ ctx JSON ‖ IV ‖ TAG ‖ wrapped key`, with the
+ * context authenticated as AAD, so a blob from another provider or a modified blob is rejected.
+ *
+ * @example
+ * ```ts
+ * const keys = new MemoryKeyProvider();
+ * const envelope = new Envelope({ keys });
+ * ```
+ */
+export class MemoryKeyProvider implements KeyProvider {
+  readonly #kek;
+  readonly #backend = portableBackend();
+  #created = 0;
+  #decrypted = 0;
+
+  /**
+   * @param options - `kek`: a 32-byte key-encryption key (default: random). Copied.
+   */
+  constructor(options: { kek?: Uint8Array } = {}) {
+    aobject(options, 'MemoryKeyProvider options');
+    const kek = options.kek ?? globalThis.crypto.getRandomValues(new Uint8Array(32));
+    this.#kek = this.#backend.prepare(kek);
+  }
+
+  /** How many keys were created and unwrapped. */
+  stats(): MemoryKeyProviderStats {
+    return { created: this.#created, decrypted: this.#decrypted };
+  }
+
+  async createDataKey(context: KeyContext, options: CreateDataKeyOptions = {}): Promise<DataKey> {
+    options.signal?.throwIfAborted();
+    validateKeyContext(context);
+    this.#created++;
+    const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+    const ctx = utf8(canonicalContext(context));
+    const head = MAGIC.length + leb128Length(ctx.length) + ctx.length;
+    const blob = new Uint8Array(head + IV_LENGTH + TAG_LENGTH + 32);
+    blob.set(MAGIC, 0);
+    const at = writeLeb128u32(ctx.length, blob, MAGIC.length);
+    blob.set(ctx, at);
+    this.#backend.fillIv(blob, head);
+    const iv = blob.subarray(head, head + IV_LENGTH);
+    this.#backend.encrypt(this.#kek, iv, key, ctx, blob, head + IV_LENGTH + TAG_LENGTH, head + IV_LENGTH);
+    return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: blob, context: { ...context } });
+  }
+
+  async decryptDataKey(encryptedKeys: Uint8Array, options: KeyRequestOptions = {}): Promise<DataKey> {
+    options.signal?.throwIfAborted();
+    this.#decrypted++;
+    const b = encryptedKeys;
+    let ok = b.length > MAGIC.length;
+    for (let i = 0; ok && i < MAGIC.length; i++) ok = b[i] === MAGIC[i];
+    if (!ok) throw new EnvelopeError('not a MemoryKeyProvider key blob', 'KEY_PROVIDER');
+    try {
+      const { value: ctxLen, length } = decodeLeb128u32(b, MAGIC.length);
+      const ctxAt = MAGIC.length + length;
+      const head = ctxAt + ctxLen;
+      if (b.length !== head + IV_LENGTH + TAG_LENGTH + 32) throw new Error('length');
+      const ctx = b.subarray(ctxAt, head);
+      const iv = b.subarray(head, head + IV_LENGTH);
+      const tag = b.subarray(head + IV_LENGTH, head + IV_LENGTH + TAG_LENGTH);
+      const key = this.#backend.decrypt(this.#kek, iv, b.subarray(head + IV_LENGTH + TAG_LENGTH), tag, ctx);
+      const context = Object.fromEntries(JSON.parse(fromUtf8(ctx)) as [string, string][]);
+      return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: b.slice(), context });
+    } catch (cause) {
+      throw new EnvelopeError('MemoryKeyProvider could not unwrap this key blob', 'KEY_PROVIDER', { cause });
+    }
+  }
+}

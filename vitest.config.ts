@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import every package by its public name, as users do. The aliases point those names at
+// the sources so that `vitest` needs no build; a separate test (packages/core/test/dist.test.ts)
+// imports the built output through the `exports` maps, as a Node consumer would.
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@vault-envelope/core': src('core'),
+      '@vault-envelope/remote': src('remote'),
+      '@vault-envelope/cache': src('cache'),
+      '@vault-envelope/server': src('server'),
+    },
+  },
+  test: {
+    projects: ['core', 'remote', 'cache', 'server'].map((name) => ({
+      extends: true,
+      test: {
+        name,
+        root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
+        include: ['test/**/*.test.ts'],
+        testTimeout: 30_000,
+      },
+    })),
+  },
+});
