@@ -1,0 +1,447 @@
+/**
+ * {@link VaultClient}: the WorkOS Vault v1 API over HTTP (`workos-vault-openapi.yaml`). It is
+ * core's {@link KeyProvider} (data keys in and out as bytes) and carries the whole object API
+ * with the method names and argument shapes of the official SDK's `workos.vault`.
+ *
+ * Each method checks its arguments (TypeError, RangeError) before anything is sent, maps the
+ * camelCase arguments to the snake_case wire format, runs the call through the transport
+ * (retries, timeouts, typed errors) and maps the answer back, with dates as `Date`.
+ * @module
+ */
+import {
+  type CreateDataKeyOptions,
+  type DataKey,
+  decodeBase64,
+  encodeBase64,
+  type KeyContext,
+  type KeyProvider,
+  type KeyRequestOptions,
+  makeDataKey,
+  validateKeyContext,
+} from '@vault-envelope/core';
+import { type CallSpec, Transport } from './_transport.js';
+import { aint, aobject, astr, callSignal } from './_validate.js';
+import { type Origin, WireReader } from './_wire.js';
+import { VaultError } from './errors.js';
+import { resolveOptions, type VaultClientOptions } from './options.js';
+import type {
+  CallOptions,
+  CreateObjectOptions,
+  DeleteObjectOptions,
+  ListObjectsOptions,
+  ObjectIdOptions,
+  ObjectList,
+  ObjectMetadata,
+  ObjectSummary,
+  ObjectVersion,
+  ObjectWithoutValue,
+  UpdateObjectOptions,
+  VaultObject,
+} from './types.js';
+
+/** Longest object name Vault accepts. */
+export const MAX_OBJECT_NAME_LENGTH = 200;
+/** Largest page `listObjects` accepts. */
+export const MAX_PAGE_SIZE = 100;
+
+const DATA_KEY_LENGTH = 32;
+
+function isBytes(value: unknown): value is Uint8Array {
+  return (
+    value instanceof Uint8Array || (ArrayBuffer.isView(value) && value.constructor?.name === 'Uint8Array')
+  );
+}
+
+/** Checks an object id: a non-empty string (ids are opaque: never assume UUIDs). */
+function objectId(value: unknown): string {
+  return astr(value, 'id', 1);
+}
+
+function versionCheck(value: unknown): string | undefined {
+  return value === undefined ? undefined : astr(value, 'versionCheck', 1);
+}
+
+/**
+ * A WorkOS Vault client: data keys for `Envelope` (it is a {@link KeyProvider}) and the object
+ * API. Retries 408/429/5xx and network failures with jittered exponential backoff, honours
+ * `Retry-After` and `X-RateLimit-Reset`, sends one `Idempotency-Key` per call on every attempt,
+ * bounds each attempt and each call in time, and fails with a typed {@link VaultError}.
+ *
+ * @example
+ * ```ts
+ * const vault = new VaultClient({ apiKey: process.env.WORKOS_API_KEY });
+ * const envelope = new Envelope({ keys: vault });
+ * const ct = await envelope.encrypt('123-45-6789', { context: { organization_id: 'org_1' } });
+ *
+ * await vault.createObject({ name: 'stripe-key', value: 'sk_live_...', context: { app: 'billing' } });
+ * for await (const o of vault.objects({ order: 'asc' })) console.log(o.name);
+ * ```
+ */
+export class VaultClient implements KeyProvider {
+  readonly #transport: Transport;
+
+  /**
+   * @param options - `apiKey` (default `WORKOS_API_KEY`), `baseUrl` (default
+   *   `https://api.workos.com`), `timeout`, `deadline`, `retry`, `fetch`, `userAgent`, `hooks`.
+   * @throws TypeError when no API key is given or found, or an option has the wrong type;
+   *   RangeError when a duration or retry number is out of range.
+   * @example
+   * ```ts
+   * const local = new VaultClient({ apiKey: 'sk_test', baseUrl: 'http://127.0.0.1:8787', retry: { limit: 5 } });
+   * ```
+   */
+  constructor(options?: VaultClientOptions) {
+    this.#transport = new Transport(resolveOptions(options));
+  }
+
+  // ------------------------------------------------------------------ keys
+
+  /**
+   * Asks Vault for a new data key for `context` (POST /vault/v1/keys/data-key).
+   * @param context - Key context: at most 10 entries of string values.
+   * @param options - `signal`; `usage` is ignored (a cache in front of this client uses it).
+   * @returns The key, owned by the caller: zero `key` when done.
+   * @throws TypeError/RangeError for a bad context; {@link VaultError} subclasses on failure.
+   * @example
+   * ```ts
+   * const dk = await vault.createDataKey({ organization_id: 'org_1' });
+   * ```
+   */
+  async createDataKey(context: KeyContext, options?: CreateDataKeyOptions): Promise<DataKey> {
+    validateKeyContext(context);
+    const signal = callSignal(options);
+    const path = '/vault/v1/keys/data-key';
+    return this.#dataKey(await this.#call({ method: 'POST', path, body: { context }, signal }), context);
+  }
+
+  /**
+   * Asks Vault to unwrap an encrypted data key (POST /vault/v1/keys/decrypt).
+   * @param encryptedKeys - The blob exactly as Vault issued it (from a ciphertext or a DataKey).
+   * @param options - `signal`.
+   * @returns The key, owned by the caller; `context` is what the server reported, or empty.
+   * @throws TypeError/RangeError for non-bytes or empty bytes; {@link VaultError} subclasses.
+   * @example
+   * ```ts
+   * const dk = await vault.decryptDataKey(inspect(ciphertext).encryptedKeys);
+   * ```
+   */
+  async decryptDataKey(encryptedKeys: Uint8Array, options?: KeyRequestOptions): Promise<DataKey> {
+    const blob = this.#blob(encryptedKeys);
+    const signal = callSignal(options);
+    const path = '/vault/v1/keys/decrypt';
+    const result = await this.#call({ method: 'POST', path, body: { keys: encodeBase64(blob) }, signal });
+    return this.#dataKey(result, {}, blob);
+  }
+
+  /**
+   * Re-wraps a data key under a new key context without touching the data it encrypts
+   * (POST /vault/v1/keys/rekey). Store the returned `encryptedKeys` in place of the old blob.
+   * @param encryptedKeys - The current blob.
+   * @param newContext - The context to wrap the key under.
+   * @param options - `signal`.
+   * @returns The same key bytes with a new blob and the new context.
+   * @throws TypeError/RangeError for bad arguments; {@link VaultError} subclasses.
+   * @example
+   * ```ts
+   * const moved = await vault.rekey(dk.encryptedKeys, { organization_id: 'org_2' });
+   * ```
+   */
+  async rekey(encryptedKeys: Uint8Array, newContext: KeyContext, options?: CallOptions): Promise<DataKey> {
+    const blob = this.#blob(encryptedKeys);
+    validateKeyContext(newContext, 'new key context');
+    const signal = callSignal(options);
+    const body = { context: newContext, encrypted_keys: encodeBase64(blob) };
+    const result = await this.#call({ method: 'POST', path: '/vault/v1/keys/rekey', body, signal });
+    return this.#dataKey(result, newContext);
+  }
+
+  // --------------------------------------------------------------- objects
+
+  /**
+   * Encrypts and stores a new object (POST /vault/v1/kv). Retries reuse one `Idempotency-Key`,
+   * so a retried create does not create twice where the server honours the key.
+   * @param options - `name` (1..200 characters, unique), `value`, `context` (sent as `key_context`), `signal`.
+   * @returns The new object's metadata (its `id` and first `versionId`).
+   * @throws TypeError/RangeError for bad arguments; {@link ConflictError} when the name is taken.
+   * @example
+   * ```ts
+   * const meta = await vault.createObject({ name: 'stripe-key', value: 'sk_live_...', context: { app: 'billing' } });
+   * ```
+   */
+  async createObject(options: CreateObjectOptions): Promise<ObjectMetadata> {
+    const o = aobject(options, 'createObject options');
+    const name = astr(o['name'], 'name', 1, MAX_OBJECT_NAME_LENGTH);
+    const value = astr(o['value'], 'value');
+    const context = validateKeyContext(o['context'], 'context');
+    const body = { name, value, key_context: context };
+    const result = await this.#call({
+      method: 'POST',
+      path: '/vault/v1/kv',
+      body,
+      signal: callSignal(options),
+    });
+    return result.read.createdMetadata(result.body);
+  }
+
+  /**
+   * Reads and decrypts an object by id (GET /vault/v1/kv/{id}).
+   * @param options - `id`, `signal`.
+   * @returns The object with its value.
+   * @throws {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * const { value, metadata } = await vault.readObject({ id });
+   * ```
+   */
+  async readObject(options: ObjectIdOptions): Promise<VaultObject> {
+    const id = objectId(aobject(options, 'readObject options')['id']);
+    const result = await this.#call({
+      method: 'GET',
+      path: `/vault/v1/kv/${encodeURIComponent(id)}`,
+      signal: callSignal(options),
+    });
+    return result.read.vaultObject(result.body);
+  }
+
+  /**
+   * Reads and decrypts an object by name (GET /vault/v1/kv/name/{name}).
+   * @param name - The object's name (or `{ name }`, as the official SDK also takes).
+   * @param options - `signal`.
+   * @returns The object with its value.
+   * @throws {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * const stripe = await vault.readObjectByName('stripe-key');
+   * ```
+   */
+  async readObjectByName(name: string | { name: string }, options?: CallOptions): Promise<VaultObject> {
+    const n = astr(
+      typeof name === 'object' && name !== null ? name.name : name,
+      'name',
+      1,
+      MAX_OBJECT_NAME_LENGTH,
+    );
+    const path = `/vault/v1/kv/name/${encodeURIComponent(n)}`;
+    const result = await this.#call({ method: 'GET', path, signal: callSignal(options) });
+    return result.read.vaultObject(result.body);
+  }
+
+  /**
+   * Reads an object's metadata without decrypting it (GET /vault/v1/kv/{id}/metadata).
+   * @param options - `id`, `signal`.
+   * @returns Id, name and metadata.
+   * @throws {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * const { metadata } = await vault.describeObject({ id });
+   * ```
+   */
+  async describeObject(options: ObjectIdOptions): Promise<ObjectWithoutValue> {
+    const id = objectId(aobject(options, 'describeObject options')['id']);
+    const path = `/vault/v1/kv/${encodeURIComponent(id)}/metadata`;
+    const result = await this.#call({ method: 'GET', path, signal: callSignal(options) });
+    return result.read.objectWithoutValue(result.body);
+  }
+
+  /**
+   * Replaces an object's value, keeping its key context (PUT /vault/v1/kv/{id}).
+   * @param options - `id`, `value`, `versionCheck` (sent only when given), `signal`.
+   * @returns Id, name and the new metadata (with the new `versionId`).
+   * @throws {@link ConflictError} when `versionCheck` is not the current version;
+   *   {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * const { metadata } = await vault.describeObject({ id });
+   * await vault.updateObject({ id, value: 'new', versionCheck: metadata.versionId ?? undefined });
+   * ```
+   */
+  async updateObject(options: UpdateObjectOptions): Promise<ObjectWithoutValue> {
+    const o = aobject(options, 'updateObject options');
+    const id = objectId(o['id']);
+    const value = astr(o['value'], 'value');
+    const check = versionCheck(o['versionCheck']);
+    const body = check === undefined ? { value } : { value, version_check: check };
+    const path = `/vault/v1/kv/${encodeURIComponent(id)}`;
+    const result = await this.#call({ method: 'PUT', path, body, signal: callSignal(options) });
+    return result.read.objectWithoutValue(result.body);
+  }
+
+  /**
+   * Deletes an object and all its versions (DELETE /vault/v1/kv/{id}).
+   * @param options - `id`, `versionCheck` (sent as the `version_check` query only when given), `signal`.
+   * @returns Nothing.
+   * @throws {@link ConflictError} when `versionCheck` is not the current version;
+   *   {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * await vault.deleteObject({ id });
+   * ```
+   */
+  async deleteObject(options: DeleteObjectOptions): Promise<void> {
+    const o = aobject(options, 'deleteObject options');
+    const id = objectId(o['id']);
+    const check = versionCheck(o['versionCheck']);
+    const path = `/vault/v1/kv/${encodeURIComponent(id)}`;
+    await this.#call({
+      method: 'DELETE',
+      path,
+      query: { version_check: check },
+      signal: callSignal(options),
+    });
+  }
+
+  /**
+   * Lists an object's versions (GET /vault/v1/kv/{id}/versions).
+   * @param options - `id`, `signal`.
+   * @returns The versions, as the server orders them.
+   * @throws {@link NotFoundError} when there is no such object.
+   * @example
+   * ```ts
+   * const current = (await vault.listObjectVersions({ id })).find((v) => v.currentVersion);
+   * ```
+   */
+  async listObjectVersions(options: ObjectIdOptions): Promise<ObjectVersion[]> {
+    const id = objectId(aobject(options, 'listObjectVersions options')['id']);
+    const path = `/vault/v1/kv/${encodeURIComponent(id)}/versions`;
+    const result = await this.#call({ method: 'GET', path, signal: callSignal(options) });
+    return result.read.versions(result.body);
+  }
+
+  /**
+   * Fetches one page of objects (GET /vault/v1/kv), with the spec's query names (`limit`,
+   * `before`, `after`, `order`, `search`, `updatedAfter` as ISO-8601); absent options are not sent.
+   * @param options - Filters, cursors and `signal`.
+   * @returns `{ data, listMetadata }`: pass `listMetadata.after` as `after` for the next page.
+   * @throws TypeError/RangeError for bad options (`limit` outside 1..100); {@link VaultError}s.
+   * @example
+   * ```ts
+   * const page = await vault.listObjects({ limit: 50, order: 'asc' });
+   * ```
+   */
+  async listObjects(options: ListObjectsOptions = {}): Promise<ObjectList> {
+    const query = listQuery(options);
+    const result = await this.#call({
+      method: 'GET',
+      path: '/vault/v1/kv',
+      query,
+      signal: callSignal(options),
+    });
+    return result.read.objectList(result.body);
+  }
+
+  /**
+   * Iterates over every object, page after page, following `listMetadata.after` (or `before`
+   * when only `before` is given). Options are checked at once, pages fetched lazily.
+   * @param options - As {@link VaultClient.listObjects}; `limit` is the page size (default 100).
+   * @returns An async iterator of object summaries.
+   * @throws TypeError/RangeError for bad options (at once); {@link VaultError}s while iterating,
+   *   including `INVALID_RESPONSE` when the server hands back a cursor it already gave.
+   * @example
+   * ```ts
+   * for await (const o of vault.objects({ search: 'stripe' })) console.log(o.id, o.name);
+   * ```
+   */
+  objects(options: ListObjectsOptions = {}): AsyncIterableIterator<ObjectSummary> {
+    listQuery(options);
+    const backwards = options.before !== undefined && options.after === undefined;
+    const first: ListObjectsOptions = { ...options, limit: options.limit ?? MAX_PAGE_SIZE };
+    return this.#pages(first, backwards);
+  }
+
+  async *#pages(first: ListObjectsOptions, backwards: boolean): AsyncIterableIterator<ObjectSummary> {
+    const seen = new Set<string>();
+    let options = first;
+    for (;;) {
+      const page = await this.listObjects(options);
+      yield* page.data;
+      const next = backwards ? page.listMetadata.before : page.listMetadata.after;
+      if (next === null || page.data.length === 0) return;
+      if (seen.has(next)) {
+        throw new VaultError('Vault repeated a list cursor', 'INVALID_RESPONSE', {
+          method: 'GET',
+          path: '/vault/v1/kv',
+        });
+      }
+      seen.add(next);
+      const { before: _b, after: _a, ...rest } = options;
+      options = backwards ? { ...rest, before: next } : { ...rest, after: next };
+    }
+  }
+
+  // -------------------------------------------------------------- internal
+
+  async #call(spec: CallSpec): Promise<{ body: unknown; read: WireReader }> {
+    const r = await this.#transport.call(spec);
+    const origin: Origin = { method: spec.method, path: spec.path, status: r.status, requestId: r.requestId };
+    return { body: r.body, read: new WireReader(origin) };
+  }
+
+  #blob(encryptedKeys: unknown): Uint8Array {
+    if (!isBytes(encryptedKeys)) throw new TypeError('encryptedKeys must be a Uint8Array');
+    if (encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty');
+    return encryptedKeys;
+  }
+
+  /** Builds a DataKey from a data-key, decrypt or rekey answer. */
+  #dataKey(result: { body: unknown; read: WireReader }, context: KeyContext, blob?: Uint8Array): DataKey {
+    const r: WireReader = result.read;
+    const o = r.object(result.body, 'body');
+    const id = r.string(o, 'id');
+    const keyText = r.string(o, 'data_key');
+    let encryptedKeys: Uint8Array;
+    if (blob === undefined) {
+      try {
+        encryptedKeys = decodeBase64(r.string(o, 'encrypted_keys'), 'encrypted_keys');
+      } catch (e) {
+        if (VaultError.is(e)) throw e;
+        r.fail('encrypted_keys is not base64');
+      }
+      if (encryptedKeys.length === 0) r.fail('encrypted_keys is empty');
+    } else {
+      encryptedKeys = blob.slice();
+    }
+    let key: Uint8Array;
+    try {
+      key = decodeBase64(keyText, 'data_key');
+    } catch {
+      r.fail('data_key is not base64');
+    }
+    if (key.length !== DATA_KEY_LENGTH) {
+      key.fill(0);
+      r.fail(`data_key is not ${DATA_KEY_LENGTH} bytes`);
+    }
+    const reported = o['context'] === undefined ? context : r.context(o, 'context');
+    return makeDataKey({ id, key, encryptedKeys, context: reported });
+  }
+}
+
+/** Checks list options and builds the query, with the spec's names; absent options are left out. */
+function listQuery(options: ListObjectsOptions): Record<string, string | undefined> {
+  const o = aobject(options, 'listObjects options') as ListObjectsOptions;
+  callSignal(o);
+  const limit = o.limit === undefined ? undefined : aint(o.limit, 1, MAX_PAGE_SIZE, 'limit');
+  const before = o.before === undefined ? undefined : astr(o.before, 'before', 1);
+  const after = o.after === undefined ? undefined : astr(o.after, 'after', 1);
+  if (o.order !== undefined) {
+    astr(o.order, 'order');
+    if (o.order !== 'asc' && o.order !== 'desc') throw new RangeError("order must be 'asc' or 'desc'");
+  }
+  const search = o.search === undefined ? undefined : astr(o.search, 'search');
+  let updatedAfter: string | undefined;
+  if (o.updatedAfter !== undefined) {
+    const d = o.updatedAfter;
+    if (!(d instanceof Date) && typeof d !== 'string')
+      throw new TypeError('updatedAfter must be a Date or a string');
+    const t = d instanceof Date ? d.getTime() : Date.parse(d);
+    if (Number.isNaN(t)) throw new RangeError('updatedAfter is not a valid date');
+    updatedAfter = new Date(t).toISOString();
+  }
+  return {
+    limit: limit === undefined ? undefined : String(limit),
+    before,
+    after,
+    order: o.order,
+    search,
+    updatedAfter,
+  };
+}

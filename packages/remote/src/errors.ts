@@ -1,0 +1,307 @@
+/**
+ * Operational errors of `@vault-envelope/remote`: one base class, {@link VaultError}, and one
+ * subclass per way a Vault call can fail (an HTTP status class, a timeout, a network failure).
+ * Programmer mistakes (a wrong argument type or size) are the built-in `TypeError` and
+ * `RangeError`, thrown before anything is sent.
+ *
+ * Every error carries the HTTP `status` (when a response arrived), the server's own message, the
+ * `X-Request-ID` of the response, the request's method and path (never its query string or
+ * body), the number of attempts made and a `cause`. No message or property ever holds the API
+ * key, a data key, an object's value or a request body.
+ * @module
+ */
+
+/** Stable machine-readable codes of {@link VaultError}s. */
+export type VaultErrorCode =
+  | 'BAD_REQUEST'
+  | 'AUTHENTICATION'
+  | 'PERMISSION'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNPROCESSABLE_ENTITY'
+  | 'RATE_LIMIT'
+  | 'SERVER'
+  | 'TIMEOUT'
+  | 'NETWORK'
+  | 'UNEXPECTED_STATUS'
+  | 'INVALID_RESPONSE';
+
+/** What every {@link VaultError} constructor takes besides its message. */
+export interface VaultErrorDetails {
+  /** The HTTP method of the request, upper case. */
+  method: string;
+  /** The request path, without the query string (`/vault/v1/kv/obj_1`). */
+  path: string;
+  /** The response status, when a response arrived. */
+  status?: number | undefined;
+  /** The `error` (or `message`) field of the response body, when there was one. */
+  serverMessage?: string | undefined;
+  /** The `X-Request-ID` response header, when there was one. */
+  requestId?: string | undefined;
+  /** How many attempts were made, retries included (default 1). */
+  attempts?: number | undefined;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+const BRAND = Symbol.for('vault-envelope.VaultError');
+
+/** Longest server message kept in an error: enough for a diagnosis, not for an echoed payload. */
+const MAX_SERVER_MESSAGE = 300;
+
+function describeRequest(d: VaultErrorDetails): string {
+  let s = `${d.method} ${d.path}`;
+  if (d.status !== undefined) s += ` returned ${d.status}`;
+  if (d.serverMessage !== undefined && d.serverMessage !== '') s += `: ${d.serverMessage}`;
+  if (d.requestId !== undefined) s += ` (request id ${d.requestId})`;
+  if (d.attempts !== undefined && d.attempts > 1) s += ` after ${d.attempts} attempts`;
+  return s;
+}
+
+/**
+ * Base class of every operational failure of a Vault call. Catch it to handle all of them; test
+ * for one case with a subclass's `is` (works across package copies and realms) or `instanceof`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await vault.readObjectByName('stripe-key');
+ * } catch (e) {
+ *   if (NotFoundError.is(e)) return undefined;
+ *   if (VaultError.is(e)) console.error(e.code, e.requestId);
+ *   throw e;
+ * }
+ * ```
+ */
+export class VaultError extends Error {
+  /** The code this class stands for; each subclass sets its own. */
+  static readonly code: VaultErrorCode = 'UNEXPECTED_STATUS';
+
+  /** A stable machine-readable code. */
+  readonly code: VaultErrorCode;
+  /** The response status, or `undefined` when no response arrived (timeout, network). */
+  readonly status: number | undefined;
+  /** The server's message from the response body, trimmed to 300 characters. */
+  readonly serverMessage: string | undefined;
+  /** The `X-Request-ID` of the response: quote it to WorkOS support. */
+  readonly requestId: string | undefined;
+  /** The HTTP method of the request. */
+  readonly method: string;
+  /** The request path, without query string. */
+  readonly path: string;
+  /** How many attempts were made, retries included. */
+  readonly attempts: number;
+
+  /**
+   * @param message - What went wrong, in words; the request is appended.
+   * @param code - The stable code.
+   * @param details - Method, path, status, server message, request id, attempts, cause.
+   */
+  constructor(message: string, code: VaultErrorCode, details: VaultErrorDetails) {
+    const serverMessage =
+      details.serverMessage === undefined ? undefined : details.serverMessage.slice(0, MAX_SERVER_MESSAGE);
+    const d = { ...details, serverMessage };
+    super(
+      `${message}: ${describeRequest(d)}`,
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
+    this.name = 'VaultError';
+    this.code = code;
+    this.status = details.status;
+    this.serverMessage = serverMessage;
+    this.requestId = details.requestId;
+    this.method = details.method;
+    this.path = details.path;
+    this.attempts = details.attempts ?? 1;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * Tells whether `error` is an error of this class, also when it comes from another copy of this
+   * package or another realm, where `instanceof` fails. On `VaultError` itself it accepts every
+   * Vault error; on a subclass (`NotFoundError.is(e)`) only that case.
+   * @param error - Anything caught.
+   * @returns true when `error` is a Vault error of this class.
+   * @example
+   * ```ts
+   * if (RateLimitError.is(e)) await sleep((e.retryAfter ?? 1) * 1000);
+   * ```
+   */
+  static is<T extends VaultError>(this: { prototype: T; code: VaultErrorCode }, error: unknown): error is T {
+    if (typeof error !== 'object' || error === null) return false;
+    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `is` was called on
+    return (this as unknown) === VaultError || (error as VaultError).code === this.code;
+  }
+}
+
+/**
+ * 400: the request was malformed (a missing or invalid field). Fix the call; retrying will not
+ * help.
+ */
+export class BadRequestError extends VaultError {
+  static override readonly code: VaultErrorCode = 'BAD_REQUEST';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault rejected the request as malformed', 'BAD_REQUEST', details);
+    this.name = 'BadRequestError';
+  }
+}
+
+/** 401: the API key is missing, malformed or revoked. Check the key; retrying will not help. */
+export class AuthenticationError extends VaultError {
+  static override readonly code: VaultErrorCode = 'AUTHENTICATION';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault did not accept the API key', 'AUTHENTICATION', details);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** 403: the API key is valid but lacks the Vault permission for this operation. */
+export class PermissionError extends VaultError {
+  static override readonly code: VaultErrorCode = 'PERMISSION';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('the API key lacks permission for this Vault operation', 'PERMISSION', details);
+    this.name = 'PermissionError';
+  }
+}
+
+/** 404: no object (or key) with that id or name exists in this environment. */
+export class NotFoundError extends VaultError {
+  static override readonly code: VaultErrorCode = 'NOT_FOUND';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault found no such object', 'NOT_FOUND', details);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * 409: an object with that name already exists (create), or `versionCheck` named a version that
+ * is no longer current (update, delete). Re-read the object and decide again.
+ */
+export class ConflictError extends VaultError {
+  static override readonly code: VaultErrorCode = 'CONFLICT';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault reported a conflict', 'CONFLICT', details);
+    this.name = 'ConflictError';
+  }
+}
+
+/** 422: the request was well-formed but its values were refused (for example a bad key context). */
+export class UnprocessableEntityError extends VaultError {
+  static override readonly code: VaultErrorCode = 'UNPROCESSABLE_ENTITY';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault could not process the request', 'UNPROCESSABLE_ENTITY', details);
+    this.name = 'UnprocessableEntityError';
+  }
+}
+
+/**
+ * 429: the rate limit held after every retry, or the server asked for a wait longer than
+ * `retry.maxRetryAfter` or than the time left before the deadline. `retryAfter` says how long
+ * the server asked to wait.
+ */
+export class RateLimitError extends VaultError {
+  static override readonly code: VaultErrorCode = 'RATE_LIMIT';
+  /** Seconds the server asked to wait (from `Retry-After` or `X-RateLimit-Reset`), if it said. */
+  readonly retryAfter: number | undefined;
+  /**
+   * @param details - See {@link VaultErrorDetails}.
+   * @param retryAfter - Seconds the server asked to wait, if it said.
+   */
+  constructor(details: VaultErrorDetails, retryAfter?: number) {
+    super('Vault rate limit exceeded', 'RATE_LIMIT', details);
+    this.name = 'RateLimitError';
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** 5xx: Vault failed (after every retry, for 500/502/503/504). Safe to retry later. */
+export class ServerError extends VaultError {
+  static override readonly code: VaultErrorCode = 'SERVER';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('Vault failed to handle the request', 'SERVER', details);
+    this.name = 'ServerError';
+  }
+}
+
+/**
+ * No answer in time: an attempt exceeded `timeout` on its last try, the overall `deadline`
+ * passed, or the server answered 408 on every attempt. `status` is 408 in the last case and
+ * `undefined` otherwise.
+ */
+export class TimeoutError extends VaultError {
+  static override readonly code: VaultErrorCode = 'TIMEOUT';
+  /**
+   * @param details - See {@link VaultErrorDetails}.
+   * @param what - What ran out: `'attempt'`, `'deadline'` or `'server'` (a 408).
+   */
+  constructor(details: VaultErrorDetails, what: 'attempt' | 'deadline' | 'server' = 'attempt') {
+    const message =
+      what === 'deadline'
+        ? 'the Vault call ran past its overall deadline'
+        : what === 'server'
+          ? 'Vault timed out waiting for the request'
+          : 'the Vault call timed out';
+    super(message, 'TIMEOUT', details);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * The request never got a complete response: DNS failure, refused or reset connection, TLS
+ * failure, or a body cut off mid-way, on every attempt. `cause` holds the runtime's error.
+ */
+export class NetworkError extends VaultError {
+  static override readonly code: VaultErrorCode = 'NETWORK';
+  /** @param details - See {@link VaultErrorDetails}. */
+  constructor(details: VaultErrorDetails) {
+    super('could not reach Vault', 'NETWORK', details);
+    this.name = 'NetworkError';
+  }
+}
+
+/**
+ * Builds the typed error for an HTTP error status.
+ * @param status - The response status (not 2xx).
+ * @param details - The rest of the details.
+ * @param retryAfter - For 429: seconds the server asked to wait.
+ * @returns The matching subclass of {@link VaultError}.
+ * @example
+ * ```ts
+ * errorForStatus(404, { method: 'GET', path: '/vault/v1/kv/x' }); // NotFoundError
+ * ```
+ */
+export function errorForStatus(
+  status: number,
+  details: Omit<VaultErrorDetails, 'status'>,
+  retryAfter?: number,
+): VaultError {
+  const d: VaultErrorDetails = { ...details, status };
+  switch (status) {
+    case 400:
+      return new BadRequestError(d);
+    case 401:
+      return new AuthenticationError(d);
+    case 403:
+      return new PermissionError(d);
+    case 404:
+      return new NotFoundError(d);
+    case 408:
+      return new TimeoutError(d, 'server');
+    case 409:
+      return new ConflictError(d);
+    case 422:
+      return new UnprocessableEntityError(d);
+    case 429:
+      return new RateLimitError(d, retryAfter);
+  }
+  if (status >= 500 && status <= 599) return new ServerError(d);
+  return new VaultError(`Vault answered with unexpected status ${status}`, 'UNEXPECTED_STATUS', d);
+}
