@@ -69,12 +69,35 @@ export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
   if (NodeBuffer !== undefined) {
-    // Buffer's decoder is lenient (it skips foreign characters, takes the URL-safe alphabet and
-    // ignores padding bits); re-encoding and comparing makes it strict at the cost of one encode.
+    // Buffer's decoder is lenient: it skips whitespace and foreign characters, stops at a stray
+    // '=', takes the URL-safe alphabet and ignores padding bits. The checks below close each gap:
+    // a skipped or stray character makes the output shorter than the text implies, and the
+    // URL-safe characters and the padding bits are checked directly.
+    const len = text.length;
+    const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
     const out = NodeBuffer.from(text, 'base64');
-    if (out.toString('base64') !== text) throw new FormatError(`${title} is not valid standard base64`);
+    if (out.length !== (len / 4) * 3 - pad || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
+      throw new FormatError(`${title} is not valid standard base64`);
+    }
+    if (pad !== 0) {
+      const last = text.charCodeAt(len - 1 - pad);
+      const v = last < 128 ? DECODE[last]! : -1;
+      if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
+        throw new FormatError(`${title} is not valid standard base64`);
+    }
     return plain(out);
   }
+  return decodeBase64Portable(text, title);
+}
+
+/**
+ * The table-driven strict decoder used where `Buffer` is missing (exported for the tests, which
+ * check that both paths accept and reject exactly the same inputs).
+ * @internal
+ */
+export function decodeBase64Portable(text: string, title = 'ciphertext'): Uint8Array {
+  if (text.length % 4 !== 0)
+    throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
   const len = text.length;
   let pad = 0;
   if (len > 0 && text.charCodeAt(len - 1) === 61) pad = text.charCodeAt(len - 2) === 61 ? 2 : 1;
@@ -105,7 +128,7 @@ export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
 function sextet(text: string, i: number): number {
   const c = text.charCodeAt(i);
   const v = c < 128 ? DECODE[c]! : -1;
-  if (v < 0) throw new FormatError('ciphertext is not valid standard base64');
+  if (v < 0) throw new FormatError('base64 text has a character outside the standard alphabet');
   return v;
 }
 

@@ -1,0 +1,466 @@
+import { inspect as utilInspect } from 'node:util';
+import {
+  type DataKey,
+  DecryptionError,
+  Envelope,
+  EnvelopeError,
+  FormatError,
+  fieldAad,
+  inspect,
+  type KeyContext,
+  type KeyProvider,
+  KeyProviderError,
+  MemoryKeyProvider,
+  makeDataKey,
+  portableBackend,
+  SharedDataKey,
+  selectBackend,
+} from '@vault-envelope/core';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { FixedKeyProvider } from './_helpers.js';
+
+const context = { organization_id: 'org_1' };
+const backends = ['fast', 'portable'] as const;
+
+describe.each(backends)('round trips on the %s backend (property)', (backend) => {
+  const envelope = new Envelope({ keys: new MemoryKeyProvider(), backend });
+
+  test('any string, with and without AAD', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.option(fc.string()),
+        async (text, aad) => {
+          const opts = aad === null ? {} : { aad };
+          const ct = await envelope.encrypt(text, { context, ...opts });
+          expect(await envelope.decryptToString(ct, opts)).toBe(text);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('any bytes, as base64 and as raw bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.uint8Array({ maxLength: 40 }),
+        async (pt, aad) => {
+          const ct = await envelope.encryptToBytes(pt, { context, aad });
+          expect(await envelope.decrypt(ct, { aad })).toEqual(pt);
+          const text = await envelope.encrypt(pt, { context, aad });
+          expect(await envelope.decrypt(text, { aad })).toEqual(pt);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  test('empty and large (4 MiB) plaintexts', async () => {
+    expect(await envelope.decryptToString(await envelope.encrypt('', { context }))).toBe('');
+    const big = new Uint8Array(4 << 20);
+    for (let i = 0; i < big.length; i++) big[i] = i * 31;
+    const back = await envelope.decrypt(await envelope.encryptToBytes(big, { context }));
+    // Buffer.compare: vitest's deep equality walks 4 Mi elements one by one.
+    expect(back.length).toBe(big.length);
+    expect(Buffer.compare(back, big)).toBe(0);
+  });
+
+  test('non-ASCII text survives, and empty AAD equals no AAD (as in AES-GCM)', async () => {
+    const text = 'Zoë 🙂 日本語 \u0000 end';
+    const ct = await envelope.encrypt(text, { context, aad: '' });
+    expect(await envelope.decryptToString(ct)).toBe(text);
+    expect(await envelope.decryptToString(ct, { aad: new Uint8Array(0) })).toBe(text);
+  });
+});
+
+describe('both backends give identical bytes', () => {
+  const fast = selectBackend('fast');
+  const portable = portableBackend();
+  test('for the same key, IV (12 or 32 bytes), AAD and plaintext (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.oneof(
+          fc.uint8Array({ minLength: 12, maxLength: 12 }),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        ),
+        fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }),
+        fc.uint8Array({ maxLength: 600 }),
+        (key, iv, aad, pt) => {
+          const outs = [fast, portable].map((b) => {
+            const k = b.prepare(key);
+            const out = new Uint8Array(pt.length + 16);
+            b.encrypt(k, iv, pt, aad, out, 0, pt.length);
+            // and each decrypts the other's output
+            return { out, k, b };
+          });
+          expect(outs[0]!.out).toEqual(outs[1]!.out);
+          for (const { b, k } of outs) {
+            const o = outs[0]!.out;
+            expect(b.decrypt(k, iv, o.subarray(0, pt.length), o.subarray(pt.length), aad)).toEqual(pt);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('an Envelope on one backend decrypts what the other wrote', async () => {
+    const keys = new MemoryKeyProvider();
+    const a = new Envelope({ keys, backend: 'fast' });
+    const b = new Envelope({ keys, backend: 'portable' });
+    expect(a.backend).toBe('fast');
+    expect(b.backend).toBe('portable');
+    expect(await b.decryptToString(await a.encrypt('x', { context, aad: 'r1' }), { aad: 'r1' })).toBe('x');
+    expect(await a.decryptToString(await b.encrypt('y', { context, aad: 'r2' }), { aad: 'r2' })).toBe('y');
+  });
+});
+
+describe.each(backends)('tamper detection on the %s backend (property)', (backend) => {
+  const keys = new MemoryKeyProvider();
+  const envelope = new Envelope({ keys, backend });
+
+  test('any single-bit flip anywhere in the message is a typed error, never plaintext', async () => {
+    const pt = 'attack at dawn';
+    const ct = await envelope.encryptToBytes(pt, { context, aad: 'row-1' });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(ct.length * 8 - 1), async (bit) => {
+        const bad = ct.slice();
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        const outcome = await envelope.decrypt(bad, { aad: 'row-1' }).then(
+          () => 'plaintext',
+          (e: unknown) => e,
+        );
+        expect(outcome).not.toBe('plaintext');
+        expect(EnvelopeError.is(outcome)).toBe(true);
+      }),
+      { numRuns: ct.length * 8 },
+    );
+  });
+
+  test('any truncation is a typed error', async () => {
+    const ct = await envelope.encryptToBytes('some longer plaintext', { context });
+    for (let n = 0; n < ct.length; n++) {
+      const outcome = await envelope.decrypt(ct.subarray(0, n)).then(
+        () => 'plaintext',
+        (e: unknown) => e,
+      );
+      expect(outcome instanceof FormatError || outcome instanceof DecryptionError, `length ${n}`).toBe(true);
+    }
+  });
+
+  test('a wrong AAD is a DecryptionError with one generic message', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), async (aad, other) => {
+        fc.pre(aad !== other);
+        const ct = await envelope.encrypt('secret', { context, aad });
+        const err = await envelope.decrypt(ct, { aad: other }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DecryptionError);
+        expect((err as Error).message).toBe(
+          'decryption failed: wrong key, wrong AAD or a modified ciphertext',
+        );
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test('a ciphertext under another data key does not decrypt', async () => {
+    const one = new FixedKeyProvider(new Uint8Array(32).fill(1));
+    const two = new FixedKeyProvider(new Uint8Array(32).fill(2));
+    const ct = await new Envelope({ keys: one, backend }).encrypt('secret', { context });
+    await expect(new Envelope({ keys: two, backend }).decrypt(ct)).rejects.toBeInstanceOf(DecryptionError);
+  });
+});
+
+describe('IVs', () => {
+  test('never repeat in 1e6 encryptions (fast backend)', async () => {
+    const keys = new FixedKeyProvider(new Uint8Array(32).fill(7));
+    const envelope = new Envelope({ keys, backend: 'fast' });
+    const seen = new Set<string>();
+    const batch = 50_000;
+    const items = Array.from({ length: batch }, () => ({ plaintext: new Uint8Array(0), context }));
+    for (let round = 0; round < 1e6 / batch; round++) {
+      const results = await envelope.encryptManyToBytes(items);
+      for (const r of results) {
+        if (!r.ok) throw r.error;
+        seen.add(Buffer.from(r.value.buffer, r.value.byteOffset, 12).toString('latin1'));
+      }
+    }
+    expect(seen.size).toBe(1e6);
+    expect(keys.calls.create).toBe(1e6 / batch);
+  }, 120_000);
+
+  test('never repeat in 1e6 draws from the portable pool', () => {
+    const b = portableBackend();
+    const out = new Uint8Array(12);
+    const seen = new Set<string>();
+    for (let i = 0; i < 1e6; i++) {
+      b.fillIv(out, 0);
+      seen.add(Buffer.from(out).toString('latin1'));
+    }
+    expect(seen.size).toBe(1e6);
+  }, 60_000);
+});
+
+describe('key ownership and zeroization', () => {
+  test('the Envelope zeroes each plain DataKey it received, after encrypt and after decrypt', async () => {
+    const keys = new FixedKeyProvider(new Uint8Array(32).fill(9));
+    const envelope = new Envelope({ keys });
+    const ct = await envelope.encrypt('x', { context });
+    await envelope.decrypt(ct);
+    expect(keys.issued).toHaveLength(2);
+    for (const dk of keys.issued) expect(dk.key.every((b) => b === 0)).toBe(true);
+  });
+
+  test('… also when decryption fails', async () => {
+    const keys = new FixedKeyProvider(new Uint8Array(32).fill(9));
+    const envelope = new Envelope({ keys });
+    const ct = await envelope.encrypt('x', { context, aad: 'a' });
+    await expect(envelope.decrypt(ct, { aad: 'b' })).rejects.toBeInstanceOf(DecryptionError);
+    for (const dk of keys.issued) expect(dk.key.every((b) => b === 0)).toBe(true);
+  });
+
+  test('a SharedDataKey is used without being zeroed, and its prepared state is reused', async () => {
+    const mem = new MemoryKeyProvider();
+    const shared = new SharedDataKey(await mem.createDataKey(context));
+    let prepares = 0;
+    const base = selectBackend('fast');
+    const counting = {
+      name: 'counting',
+      prepare: (k: Uint8Array) => (prepares++, base.prepare(k)),
+      encrypt: base.encrypt.bind(base),
+      decrypt: base.decrypt.bind(base),
+      fillIv: base.fillIv.bind(base),
+    };
+    const provider: KeyProvider = { createDataKey: async () => shared, decryptDataKey: async () => shared };
+    const envelope = new Envelope({ keys: provider, backend: counting as typeof base });
+    const cts = await Promise.all([1, 2, 3].map((i) => envelope.encrypt(`v${i}`, { context })));
+    for (const [i, ct] of cts.entries()) expect(await envelope.decryptToString(ct)).toBe(`v${i + 1}`);
+    expect(prepares).toBe(1);
+    expect(shared.key.some((b) => b !== 0)).toBe(true);
+    // destroying zeroes the key and its prepared state; later reads fail
+    shared.destroy();
+    expect(shared.destroyed).toBe(true);
+    expect(() => shared.key).toThrow('destroyed');
+  });
+
+  test('a shared key destroyed between lookup and use makes the Envelope ask again', async () => {
+    const mem = new MemoryKeyProvider();
+    let calls = 0;
+    const provider: KeyProvider = {
+      createDataKey: async (ctx) => {
+        calls++;
+        const s = new SharedDataKey(await mem.createDataKey(ctx));
+        if (calls === 1) s.destroy(); // evicted before the caller got to it
+        return s;
+      },
+      decryptDataKey: (b) => mem.decryptDataKey(b),
+    };
+    const envelope = new Envelope({ keys: provider });
+    const ct = await envelope.encrypt('still works', { context });
+    expect(calls).toBe(2);
+    expect(await envelope.decryptToString(ct)).toBe('still works');
+  });
+
+  test('a provider returning a malformed key is a KeyProviderError', async () => {
+    const provider: KeyProvider = {
+      createDataKey: async () => ({
+        id: 'x',
+        key: new Uint8Array(16),
+        encryptedKeys: new Uint8Array(3),
+        context: {},
+      }),
+      decryptDataKey: async () => ({}) as DataKey,
+    };
+    const envelope = new Envelope({ keys: provider });
+    await expect(envelope.encrypt('x', { context })).rejects.toBeInstanceOf(KeyProviderError);
+  });
+
+  test("a provider's own errors pass through unchanged", async () => {
+    class VaultDown extends Error {}
+    const boom = new VaultDown('503 from the key service');
+    const provider: KeyProvider = {
+      createDataKey: async () => {
+        throw boom;
+      },
+      decryptDataKey: async () => {
+        throw boom;
+      },
+    };
+    const envelope = new Envelope({ keys: provider });
+    await expect(envelope.encrypt('x', { context })).rejects.toBe(boom);
+    const ct = await new Envelope({ keys: new MemoryKeyProvider() }).encrypt('x', { context });
+    await expect(envelope.decrypt(ct)).rejects.toBe(boom);
+  });
+});
+
+describe('no secret in messages, toString or util.inspect', () => {
+  test('DataKey objects and errors never show the key or the plaintext', async () => {
+    const key = new Uint8Array(32).fill(0xab);
+    const dk = makeDataKey({ id: 'k', key, encryptedKeys: new Uint8Array([1, 2]), context });
+    const shared = new SharedDataKey(
+      makeDataKey({ id: 'k', key: key.slice(), encryptedKeys: new Uint8Array([1]), context }),
+    );
+    for (const shown of [
+      utilInspect(dk),
+      JSON.stringify(dk),
+      String(dk),
+      utilInspect(shared),
+      JSON.stringify(shared),
+    ]) {
+      expect(shown).not.toMatch(/171|ab,|abab|q6ur/i);
+      expect(shown).not.toContain('Uint8Array(32)');
+    }
+    expect(utilInspect(dk)).toContain('[redacted]');
+    const envelope = new Envelope({ keys: new MemoryKeyProvider() });
+    const ct = await envelope.encrypt('TOP-SECRET-PLAINTEXT', { context, aad: 'a' });
+    const err = await envelope.decrypt(ct, { aad: 'b' }).catch((e: unknown) => e);
+    expect(`${String(err)} ${utilInspect(err)}`).not.toContain('TOP-SECRET');
+  });
+});
+
+describe('argument checks', () => {
+  const envelope = new Envelope({ keys: new MemoryKeyProvider() });
+  test('constructor', () => {
+    expect(() => new Envelope({} as never)).toThrow(TypeError);
+    expect(() => new Envelope({ keys: new MemoryKeyProvider(), backend: 'turbo' as never })).toThrow(
+      TypeError,
+    );
+  });
+  test('encrypt', async () => {
+    await expect(envelope.encrypt(42 as never, { context })).rejects.toThrow(TypeError);
+    await expect(envelope.encrypt('x', { context: 'org' as never })).rejects.toThrow(TypeError);
+    await expect(envelope.encrypt('x', { context: { a: 1 } as never })).rejects.toThrow(TypeError);
+    const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']));
+    await expect(envelope.encrypt('x', { context: eleven })).rejects.toThrow(RangeError);
+    await expect(envelope.encrypt('x', { context, aad: 5 as never })).rejects.toThrow(TypeError);
+  });
+  test('decrypt', async () => {
+    await expect(envelope.decrypt(5 as never)).rejects.toThrow(TypeError);
+    await expect(envelope.decrypt('not base64!')).rejects.toThrow(FormatError);
+  });
+  test('decryptToString of non-UTF-8 plaintext is a FormatError pointing at decrypt()', async () => {
+    const ct = await envelope.encrypt(new Uint8Array([0xff, 0xfe]), { context });
+    await expect(envelope.decryptToString(ct)).rejects.toThrow('use decrypt()');
+  });
+});
+
+describe('batches', () => {
+  test('one createDataKey per distinct context, with the group usage; per-item failures', async () => {
+    const mem = new MemoryKeyProvider();
+    const usages: unknown[] = [];
+    const provider: KeyProvider = {
+      createDataKey: (ctx, opts) => (usages.push(opts?.usage), mem.createDataKey(ctx, opts)),
+      decryptDataKey: (b, o) => mem.decryptDataKey(b, o),
+    };
+    const envelope = new Envelope({ keys: provider });
+    const results = await envelope.encryptMany([
+      { plaintext: 'a', context: { org: '1' } },
+      { plaintext: 'bb', context: { org: '2' } },
+      { plaintext: 42 as never, context: { org: '1' } },
+      { plaintext: 'ccc', context: { org: '1' } },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, true]);
+    expect(results[2]).toMatchObject({ ok: false, error: expect.any(TypeError) });
+    expect(usages).toEqual(
+      expect.arrayContaining([
+        { messages: 2, bytes: 4 },
+        { messages: 1, bytes: 2 },
+      ]),
+    );
+    expect(mem.stats().created).toBe(2);
+
+    const decrypted = await envelope.decryptManyToString([
+      { ciphertext: (results[0] as { value: string }).value },
+      { ciphertext: 'garbage' },
+      { ciphertext: (results[3] as { value: string }).value },
+      { ciphertext: (results[1] as { value: string }).value, aad: 'wrong' },
+    ]);
+    expect(decrypted.map((r) => (r.ok ? r.value : r.error.name))).toEqual([
+      'a',
+      'FormatError',
+      'ccc',
+      'DecryptionError',
+    ]);
+    expect(mem.stats().decrypted).toBe(2); // one per distinct wrapped key
+  });
+
+  test('a key-service failure fails only its group', async () => {
+    const mem = new MemoryKeyProvider();
+    const provider: KeyProvider = {
+      createDataKey: (ctx: KeyContext) =>
+        ctx.org === 'down' ? Promise.reject(new Error('503')) : mem.createDataKey(ctx),
+      decryptDataKey: (b) => mem.decryptDataKey(b),
+    };
+    const results = await new Envelope({ keys: provider }).encryptMany([
+      { plaintext: 'a', context: { org: 'down' } },
+      { plaintext: 'b', context: { org: 'up' } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: false, error: { message: '503' } });
+    expect(results[1]!.ok).toBe(true);
+  });
+});
+
+describe('field helpers', () => {
+  const mem = new MemoryKeyProvider();
+  const envelope = new Envelope({ keys: mem });
+  const user = { id: 42, name: 'Ada', ssn: '123-45-6789', dob: '1815-12-10', email: null as string | null };
+
+  test('encrypts the named fields under one data key, leaves others and nulls alone, and round trips', async () => {
+    const before = mem.stats().created;
+    const row = await envelope.encryptFields(user, {
+      fields: ['ssn', 'dob', 'email'],
+      id: user.id,
+      namespace: 'users',
+      context,
+    });
+    expect(mem.stats().created - before).toBe(1);
+    expect(row.name).toBe('Ada');
+    expect(row.email).toBeNull();
+    expect(row.ssn).not.toContain('123');
+    expect(inspect(row.ssn).format).toBe('A');
+    const back = await envelope.decryptFields(row, {
+      fields: ['ssn', 'dob', 'email'],
+      id: 42,
+      namespace: 'users',
+    });
+    expect(back).toEqual(user);
+  });
+
+  test('a value moved to another row, column or table fails to decrypt', async () => {
+    const row = await envelope.encryptFields(user, {
+      fields: ['ssn', 'dob'],
+      id: 42,
+      namespace: 'users',
+      context,
+    });
+    await expect(
+      envelope.decryptFields(row, { fields: ['ssn'], id: 43, namespace: 'users' }),
+    ).rejects.toBeInstanceOf(DecryptionError);
+    const swapped = { ...row, ssn: row.dob, dob: row.ssn };
+    await expect(
+      envelope.decryptFields(swapped, { fields: ['ssn'], id: 42, namespace: 'users' }),
+    ).rejects.toBeInstanceOf(DecryptionError);
+    await expect(
+      envelope.decryptFields(row, { fields: ['ssn'], id: 42, namespace: 'admins' }),
+    ).rejects.toBeInstanceOf(DecryptionError);
+  });
+
+  test('fieldAad is stable, unambiguous JSON', async () => {
+    expect(fieldAad(42, 'ssn', 'users')).toBe('["users","42","ssn"]');
+    expect(fieldAad('4/2', 'ssn')).not.toBe(fieldAad('4', '2/ssn'));
+    const row = await envelope.encryptFields(user, { fields: ['ssn'], id: 42, context });
+    expect(await envelope.decryptToString(row.ssn, { aad: fieldAad(42, 'ssn') })).toBe(user.ssn);
+  });
+
+  test('non-string fields and bad options are TypeErrors', async () => {
+    await expect(envelope.encryptFields({ id: 1, n: 5 }, { fields: ['n'], id: 1, context })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(envelope.encryptFields(user, { fields: ['ssn'], id: {} as never, context })).rejects.toThrow(
+      TypeError,
+    );
+  });
+});
