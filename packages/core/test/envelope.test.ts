@@ -229,7 +229,10 @@ describe('key ownership and zeroization', () => {
     const base = selectBackend('fast');
     const counting = {
       name: 'counting',
-      prepare: (k: Uint8Array) => (prepares++, base.prepare(k)),
+      prepare: (k: Uint8Array) => {
+        prepares++;
+        return base.prepare(k);
+      },
       encrypt: base.encrypt.bind(base),
       decrypt: base.decrypt.bind(base),
       fillIv: base.fillIv.bind(base),
@@ -352,7 +355,10 @@ describe('batches', () => {
     const mem = new MemoryKeyProvider();
     const usages: unknown[] = [];
     const provider: KeyProvider = {
-      createDataKey: (ctx, opts) => (usages.push(opts?.usage), mem.createDataKey(ctx, opts)),
+      createDataKey: (ctx, opts) => {
+        usages.push(opts?.usage);
+        return mem.createDataKey(ctx, opts);
+      },
       decryptDataKey: (b, o) => mem.decryptDataKey(b, o),
     };
     const envelope = new Envelope({ keys: provider });

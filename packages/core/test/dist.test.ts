@@ -1,0 +1,38 @@
+// The packages as a Node consumer gets them: built output through the `exports` maps, no vitest
+// aliases. `pnpm test` builds before it runs vitest.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const consumer = `${root}examples`; // a workspace package that depends on all four
+
+describe('built output', () => {
+  test('@vault-envelope/core imports in plain Node through its exports map and round trips', () => {
+    const script = `
+      import { Envelope, MemoryKeyProvider } from '@vault-envelope/core';
+      const e = new Envelope({ keys: new MemoryKeyProvider() });
+      const ct = await e.encrypt('dist ok', { context: { a: 'b' } });
+      console.log(await e.decryptToString(ct), e.backend);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('dist ok fast');
+  });
+
+  test.each(['core', 'remote', 'cache'])(
+    '@vault-envelope/%s has no static node: import or require in dist',
+    (pkg) => {
+      const dir = `${root}packages/${pkg}/dist`;
+      expect(existsSync(dir)).toBe(true);
+      const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        const js = readFileSync(`${dir}/${f}`, 'utf8');
+        expect(js, f).not.toMatch(/from\s+['"]node:|import\(\s*['"]node:|require\(/);
+      }
+    },
+  );
+});
