@@ -1,0 +1,112 @@
+import {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  errorForStatus,
+  NetworkError,
+  NotFoundError,
+  PermissionError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+  UnprocessableEntityError,
+  VaultError,
+} from '@vault-envelope/remote';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+
+const req = { method: 'GET', path: '/vault/v1/kv/obj_1', requestId: 'req_1', serverMessage: 'nope' };
+
+describe('errorForStatus', () => {
+  const table = [
+    [400, BadRequestError, 'BAD_REQUEST'],
+    [401, AuthenticationError, 'AUTHENTICATION'],
+    [403, PermissionError, 'PERMISSION'],
+    [404, NotFoundError, 'NOT_FOUND'],
+    [408, TimeoutError, 'TIMEOUT'],
+    [409, ConflictError, 'CONFLICT'],
+    [422, UnprocessableEntityError, 'UNPROCESSABLE_ENTITY'],
+    [429, RateLimitError, 'RATE_LIMIT'],
+    [500, ServerError, 'SERVER'],
+    [503, ServerError, 'SERVER'],
+  ] as const;
+  test.each(table)('%i maps to its class', (status, cls, code) => {
+    const e = errorForStatus(status, req);
+    expect(e).toBeInstanceOf(cls);
+    expect(e).toBeInstanceOf(VaultError);
+    expect(e.code).toBe(code);
+    expect(e.status).toBe(status);
+    expect(e.requestId).toBe('req_1');
+    expect(e.method).toBe('GET');
+    expect(e.path).toBe('/vault/v1/kv/obj_1');
+    expect(e.serverMessage).toBe('nope');
+    expect(e.attempts).toBe(1);
+  });
+
+  test('the message names the request, status, server message and request id', () => {
+    expect(errorForStatus(404, req).message).toBe(
+      'Vault found no such object: GET /vault/v1/kv/obj_1 returned 404: nope (request id req_1)',
+    );
+    expect(errorForStatus(503, { ...req, attempts: 4 }).message).toBe(
+      'Vault failed to handle the request: GET /vault/v1/kv/obj_1 returned 503: nope (request id req_1) after 4 attempts',
+    );
+    expect(new NetworkError({ method: 'POST', path: '/vault/v1/kv', cause: new Error('x') }).message).toBe(
+      'could not reach Vault: POST /vault/v1/kv',
+    );
+  });
+
+  test('an unknown 4xx is a plain VaultError with code UNEXPECTED_STATUS', () => {
+    const e = errorForStatus(418, req);
+    expect(e.constructor).toBe(VaultError);
+    expect(e.code).toBe('UNEXPECTED_STATUS');
+    expect(e.message).toBe(
+      'Vault answered with unexpected status 418: GET /vault/v1/kv/obj_1 returned 418: nope (request id req_1)',
+    );
+  });
+
+  test('RateLimitError carries retryAfter in seconds', () => {
+    const e = errorForStatus(429, req, 2.5) as RateLimitError;
+    expect(e.retryAfter).toBe(2.5);
+    expect((errorForStatus(429, req) as RateLimitError).retryAfter).toBeUndefined();
+  });
+
+  test('every status in 100..599 outside 2xx maps to a VaultError with that status', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 300, max: 599 }), (status) => {
+        const e = errorForStatus(status, req);
+        return VaultError.is(e) && e.status === status && (status < 500 || ServerError.is(e));
+      }),
+    );
+  });
+
+  test('the server message is trimmed to 300 characters', () => {
+    const e = errorForStatus(400, { ...req, serverMessage: 'x'.repeat(5000) });
+    expect(e.serverMessage).toHaveLength(300);
+    expect(e.message.length).toBeLessThan(420);
+  });
+});
+
+describe('type guards', () => {
+  test('VaultError.is accepts every subclass; a subclass accepts only its own case', () => {
+    const nf = errorForStatus(404, req);
+    expect(VaultError.is(nf)).toBe(true);
+    expect(NotFoundError.is(nf)).toBe(true);
+    expect(ConflictError.is(nf)).toBe(false);
+    expect(RateLimitError.is(errorForStatus(429, req))).toBe(true);
+    expect(VaultError.is(new Error('x'))).toBe(false);
+    expect(VaultError.is(null)).toBe(false);
+    expect(VaultError.is({ code: 'NOT_FOUND' })).toBe(false);
+  });
+
+  test('they work across copies of the package (brand by Symbol.for, not instanceof)', () => {
+    const foreign = { code: 'CONFLICT', [Symbol.for('vault-envelope.VaultError')]: true };
+    expect(VaultError.is(foreign)).toBe(true);
+    expect(ConflictError.is(foreign)).toBe(true);
+    expect(NotFoundError.is(foreign)).toBe(false);
+  });
+
+  test('cause is kept', () => {
+    const cause = new TypeError('fetch failed');
+    expect(new NetworkError({ method: 'GET', path: '/p', cause }).cause).toBe(cause);
+  });
+});
