@@ -1,0 +1,85 @@
+/**
+ * API keys: `Authorization: Bearer sk_...`. Keys are looked up by their SHA-256, so the time a
+ * lookup takes says nothing about the secret, and only hashes are kept past start-up. A key's
+ * public id (`key_` and part of its hash) stands for it in metadata and limits; the key itself is
+ * never logged or echoed.
+ * @module
+ */
+import { sha256, token } from './_crypto.js';
+import { HttpError } from './errors.js';
+import type { ApiKeyConfig } from './options.js';
+
+/** An authenticated caller. */
+export interface Principal {
+  /** Public id of the key, e.g. `key_3f2a...`. */
+  id: string;
+  /** Display name of the key. */
+  name: string;
+}
+
+interface KeyEntry extends Principal {
+  vault: boolean;
+}
+
+/** A new development key, `sk_dev_` and 32 random characters. */
+export function generateDevKey(): string {
+  return `sk_dev_${token(24)}`;
+}
+
+function normalise(k: string | ApiKeyConfig, index: number): ApiKeyConfig {
+  const cfg = typeof k === 'string' ? { key: k } : k;
+  if (typeof cfg !== 'object' || cfg === null || typeof cfg.key !== 'string') {
+    throw new TypeError(`apiKeys[${index}] must be a string or { key: string }`);
+  }
+  if (!cfg.key.startsWith('sk_') || cfg.key.length < 4) {
+    throw new RangeError(`apiKeys[${index}] must start with "sk_"`);
+  }
+  if (cfg.permissions !== undefined && !Array.isArray(cfg.permissions)) {
+    throw new TypeError(`apiKeys[${index}].permissions must be an array`);
+  }
+  return cfg;
+}
+
+/** The set of accepted keys. */
+export class ApiKeys {
+  readonly #byHash = new Map<string, KeyEntry>();
+  /** The key strings, as configured or generated, for the caller that started the server. */
+  readonly keys: string[];
+
+  /**
+   * @param configured - Keys from the options; none: one development key is generated.
+   * @throws TypeError / RangeError on a malformed key.
+   */
+  constructor(configured: readonly (string | ApiKeyConfig)[] | undefined) {
+    const list = configured !== undefined && configured.length > 0 ? configured : [generateDevKey()];
+    this.keys = [];
+    list.forEach((k, i) => {
+      const cfg = normalise(k, i);
+      const hash = sha256(cfg.key).toString('hex');
+      this.keys.push(cfg.key);
+      this.#byHash.set(hash, {
+        id: `key_${hash.slice(0, 26)}`,
+        name: cfg.name ?? 'API key',
+        vault: (cfg.permissions ?? ['vault']).includes('vault'),
+      });
+    });
+  }
+
+  /**
+   * Authenticates a request by its `Authorization` header.
+   * @returns The caller.
+   * @throws HttpError 401 when the header is missing, malformed or names an unknown key; 403
+   *   when the key lacks the Vault permission.
+   */
+  authenticate(authorization: string | null | undefined): Principal {
+    if (authorization === null || authorization === undefined) {
+      throw new HttpError(401, 'Unauthorized: missing API key');
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (m === null || !m[1]!.startsWith('sk_')) throw new HttpError(401, 'Unauthorized: invalid API key');
+    const entry = this.#byHash.get(sha256(m[1]!).toString('hex'));
+    if (entry === undefined) throw new HttpError(401, 'Unauthorized: invalid API key');
+    if (!entry.vault) throw new HttpError(403, 'Forbidden: this API key lacks the Vault permission');
+    return { id: entry.id, name: entry.name };
+  }
+}

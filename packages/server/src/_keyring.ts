@@ -1,0 +1,218 @@
+/**
+ * The key hierarchy of the server: master key → one key-encryption key (KEK) per key-context
+ * entry → data keys. A KEK is created on first use of its entry, stored wrapped under the master
+ * key, and kept unwrapped in memory after first use, so issuing and unwrapping data keys does no
+ * disk I/O on the hot path. An empty context `{}` uses one environment-wide default KEK (the
+ * reserved entry `"" = ""`, which no real context can name: entry names must be non-empty).
+ *
+ * A data key is wrapped once under each KEK of its context (see `_blob.ts`); unwrapping tries the
+ * copies in order and takes the first that opens.
+ * @module
+ */
+import {
+  canonicalContext,
+  type DataKey,
+  EnvelopeError,
+  type KeyContext,
+  type KeyProvider,
+  makeDataKey,
+  type PreparedKey,
+  validateKeyContext,
+} from '@vault-envelope/core';
+import { copyAad, encodeBlob, parseBlob, WRAPPED_LENGTH, type WrappedCopy } from './_blob.js';
+import { open, prepareKey, random, sealInto, utf8, uuid } from './_crypto.js';
+import type { Db } from './_db.js';
+
+/** An unwrapped KEK in memory. */
+interface Kek {
+  id: string;
+  entry: string;
+  key: PreparedKey;
+}
+
+/** A data key as the key routes hand it out. The caller owns `key` and zeroes it. */
+export interface IssuedKey {
+  id: string;
+  key: Uint8Array;
+  encryptedKeys: Uint8Array;
+}
+
+/** How many unwrapped KEKs stay in memory; the oldest is zeroed and dropped past this. */
+const KEK_CACHE_SIZE = 10_000;
+
+function entryKey(name: string, value: string): string {
+  return `${name}\0${value}`;
+}
+
+function kekAad(id: string, name: string, value: string): Uint8Array {
+  return utf8(`kek\0${id}\0${name}\0${value}`);
+}
+
+/** The entries of a context whose KEKs wrap its data keys, in canonical (sorted) order. */
+function contextEntries(context: KeyContext): [string, string][] {
+  const entries = JSON.parse(canonicalContext(context)) as [string, string][];
+  return entries.length === 0 ? [['', '']] : entries;
+}
+
+/**
+ * Issues and unwraps data keys. Also a {@link KeyProvider}, so that an `Envelope` can encrypt
+ * stored object values under it.
+ */
+export class Keyring implements KeyProvider {
+  readonly #master: PreparedKey;
+  readonly #byEntry = new Map<string, Kek>();
+  readonly #byId = new Map<string, Kek>();
+  readonly #insert;
+  readonly #selectByEntry;
+  readonly #selectById;
+
+  /**
+   * @param db - The open database (its `keks` table).
+   * @param master - The prepared master key; the keyring destroys it on {@link Keyring.close}.
+   */
+  constructor(db: Db, master: PreparedKey) {
+    this.#master = master;
+    this.#insert = db.prepare(
+      'INSERT INTO keks (id, entry_name, entry_value, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#selectByEntry = db.prepare('SELECT id, wrapped FROM keks WHERE entry_name = ? AND entry_value = ?');
+    this.#selectById = db.prepare('SELECT entry_name, entry_value, wrapped FROM keks WHERE id = ?');
+  }
+
+  #remember(kek: Kek): Kek {
+    if (this.#byId.size >= KEK_CACHE_SIZE) {
+      const oldest = this.#byId.values().next().value as Kek;
+      this.#byId.delete(oldest.id);
+      this.#byEntry.delete(oldest.entry);
+      oldest.key.destroy();
+    }
+    this.#byId.set(kek.id, kek);
+    this.#byEntry.set(kek.entry, kek);
+    return kek;
+  }
+
+  #unwrapKek(id: string, name: string, value: string, wrapped: Uint8Array): Kek {
+    const raw = open(this.#master, wrapped, kekAad(id, name, value));
+    try {
+      return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
+    } finally {
+      raw.fill(0);
+    }
+  }
+
+  /** The KEK of one context entry, created on first use. */
+  #kekFor(name: string, value: string): Kek {
+    const cached = this.#byEntry.get(entryKey(name, value));
+    if (cached !== undefined) return cached;
+    const row = this.#selectByEntry.get(name, value) as { id: string; wrapped: Uint8Array } | undefined;
+    if (row !== undefined) return this.#unwrapKek(row.id, name, value, row.wrapped);
+    const id = `kek_${uuid()}`;
+    const raw = random(32);
+    try {
+      const wrapped = new Uint8Array(WRAPPED_LENGTH);
+      sealInto(this.#master, raw, kekAad(id, name, value), wrapped, 0);
+      this.#insert.run(id, name, value, wrapped, new Date().toISOString());
+      return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
+    } finally {
+      raw.fill(0);
+    }
+  }
+
+  /** The KEK with this id, if it exists and opens under the master key. */
+  #kekById(id: string): Kek | undefined {
+    const cached = this.#byId.get(id);
+    if (cached !== undefined) return cached;
+    const row = this.#selectById.get(id) as
+      | { entry_name: string; entry_value: string; wrapped: Uint8Array }
+      | undefined;
+    if (row === undefined) return undefined;
+    try {
+      return this.#unwrapKek(id, row.entry_name, row.entry_value, row.wrapped);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #wrap(id: string, key: Uint8Array, context: KeyContext): Uint8Array {
+    const copies: WrappedCopy[] = [];
+    for (const [name, value] of contextEntries(context)) {
+      const kek = this.#kekFor(name, value);
+      const wrapped = new Uint8Array(WRAPPED_LENGTH);
+      sealInto(kek.key, key, copyAad(id, kek.id), wrapped, 0);
+      copies.push({ kekId: kek.id, wrapped });
+    }
+    return encodeBlob({ id, copies });
+  }
+
+  /**
+   * Creates a data key for `context` (already validated).
+   * @returns The key; the caller owns `key` and zeroes it when done.
+   */
+  issue(context: KeyContext): IssuedKey {
+    const id = uuid();
+    const key = random(32);
+    try {
+      return { id, key, encryptedKeys: this.#wrap(id, key, context) };
+    } catch (e) {
+      key.fill(0);
+      throw e;
+    }
+  }
+
+  /**
+   * Unwraps a blob with the first copy whose KEK opens it.
+   * @returns The data key, or `undefined` for a foreign, malformed or tampered blob. Never throws.
+   */
+  unwrap(encryptedKeys: Uint8Array): { id: string; key: Uint8Array } | undefined {
+    const blob = parseBlob(encryptedKeys);
+    if (blob === undefined) return undefined;
+    for (const copy of blob.copies) {
+      const kek = this.#kekById(copy.kekId);
+      if (kek === undefined) continue;
+      try {
+        return { id: blob.id, key: open(kek.key, copy.wrapped, copyAad(blob.id, copy.kekId)) };
+      } catch {
+        // A tampered copy: try the next one.
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Rewraps the data key of `encryptedKeys` under the KEKs of `context` (validated). The key and
+   * its id are unchanged; only the wrapping is new.
+   * @returns The rewrapped key, or `undefined` when the blob does not unwrap.
+   */
+  rewrap(encryptedKeys: Uint8Array, context: KeyContext): IssuedKey | undefined {
+    const dk = this.unwrap(encryptedKeys);
+    if (dk === undefined) return undefined;
+    try {
+      return { id: dk.id, key: dk.key, encryptedKeys: this.#wrap(dk.id, dk.key, context) };
+    } catch (e) {
+      dk.key.fill(0);
+      throw e;
+    }
+  }
+
+  /** KeyProvider: a data key for `context`. */
+  async createDataKey(context: KeyContext): Promise<DataKey> {
+    validateKeyContext(context);
+    const k = this.issue(context);
+    return makeDataKey({ ...k, context });
+  }
+
+  /** KeyProvider: unwraps a blob this keyring issued. */
+  async decryptDataKey(encryptedKeys: Uint8Array): Promise<DataKey> {
+    const k = this.unwrap(encryptedKeys);
+    if (k === undefined) throw new EnvelopeError('the stored key blob does not unwrap', 'KEY_PROVIDER');
+    return makeDataKey({ id: k.id, key: k.key, encryptedKeys });
+  }
+
+  /** Zeroes every KEK in memory and the master key. */
+  close(): void {
+    for (const kek of this.#byId.values()) kek.key.destroy();
+    this.#byId.clear();
+    this.#byEntry.clear();
+    this.#master.destroy();
+  }
+}
