@@ -1,0 +1,49 @@
+/**
+ * Test helpers: a server on an ephemeral port and a small JSON client for it.
+ */
+import { type RunningServer, type ServerOptions, startServer } from '@vault-envelope/server';
+
+/** One HTTP exchange. */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/** Sends a request; `body` is JSON-encoded unless it is a string. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  key = 'sk_test',
+): Promise<Reply> {
+  const h: Record<string, string> = { 'Content-Type': 'application/json', ...headers };
+  if (key !== '') h['Authorization'] = `Bearer ${key}`;
+  const res = await fetch(base + path, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** A client bound to one server. */
+export function client(server: { url: string }, key = 'sk_test') {
+  return (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    call(server.url, method, path, body, headers, key);
+}
+
+/** Starts an in-memory server on port 0 with the key `sk_test` and no rate limit. */
+export function testServer(options: ServerOptions = {}): Promise<RunningServer> {
+  return startServer({ port: 0, memory: true, apiKeys: ['sk_test'], rateLimit: false, ...options });
+}
