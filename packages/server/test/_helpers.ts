@@ -7,6 +7,7 @@ import { type RunningServer, type ServerOptions, startServer } from '@vault-enve
 export interface Reply {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read reply fields directly
   body: any;
   text: string;
 }
