@@ -50,8 +50,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
 
   let closing = false;
+  const active = new Set<ServerResponse>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    active.add(res);
     res.once('close', () => {
+      active.delete(res);
       // A keep-alive connection that just went idle is closed at once while shutting down.
       if (closing) server.closeIdleConnections();
     });
@@ -85,6 +88,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true;
+        // In-flight answers tell their clients that this connection ends with them.
+        for (const res of active) if (!res.headersSent) res.setHeader('Connection', 'close');
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         force.unref();
         server.close(() => {
