@@ -20,7 +20,9 @@ export interface Seen {
 export type Answer =
   | { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
   | { drop: true }
-  | { hang: true };
+  | { hang: true }
+  /** Sends the status line, headers and the first bytes of a body, then stalls. */
+  | { stall: true };
 
 /** A scripted server. */
 export interface ScriptedServer {
@@ -56,6 +58,11 @@ export async function scriptedServer(script: (req: Seen, n: number) => Answer): 
         return;
       }
       if ('hang' in a) return;
+      if ('stall' in a) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"id":');
+        return;
+      }
       const send = (): void => {
         const body = a.body === undefined ? '' : typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
         res.writeHead(a.status, { 'content-type': 'application/json', ...(a.headers ?? {}) });

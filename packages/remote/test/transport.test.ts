@@ -9,6 +9,7 @@ import {
   NetworkError,
   NotFoundError,
   RateLimitError,
+  type ResponseEvent,
   type RetryEvent,
   ServerError,
   TimeoutError,
@@ -304,6 +305,12 @@ describe('time limits', () => {
     await expect(vault.readObject({ id: 'x' })).rejects.toBeInstanceOf(TimeoutError);
   });
 
+  test('the timeout covers the body: headers then a stall is a timeout, not a hang', async () => {
+    const { vault, seen } = await setup((_r, n) => (n === 0 ? { stall: true } : created), { timeout: 150 });
+    expect((await vault.createObject({ name: 'n', value: 'v', context: {} })).id).toBe('obj_9');
+    expect(seen).toHaveLength(2);
+  });
+
   test('the overall deadline bounds attempts and waits', async () => {
     const { vault } = await setup(() => ({ hang: true }), {
       timeout: 10_000,
@@ -410,6 +417,21 @@ describe('errors from responses', () => {
       await srv!.close();
       srv = undefined;
     }
+  });
+
+  test('afterResponse sees every attempt with status, request id and duration', async () => {
+    const events: ResponseEvent[] = [];
+    const { vault } = await setup(
+      (_r, n) => (n === 0 ? { status: 503, headers: { 'x-request-id': 'req_a' } } : created),
+      { hooks: { afterResponse: [(e) => void events.push(e)] } },
+    );
+    await vault.createObject({ name: 'n', value: 'v', context: {} });
+    expect(events.map((e) => [e.attempt, e.status, e.requestId, e.method, e.path])).toEqual([
+      [1, 503, 'req_a', 'POST', '/vault/v1/kv'],
+      [2, 201, 'req_ok', 'POST', '/vault/v1/kv'],
+    ]);
+    expect(events[0]!.idempotencyKey).toBe(events[1]!.idempotencyKey);
+    expect(events.every((e) => e.durationMs >= 0)).toBe(true);
   });
 
   test('a hook that throws fails the call with its own error', async () => {
