@@ -19,6 +19,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
+// Keys go to core as plain Uint8Array copies: core's backends copy a key with .slice(), which on
+// a Buffer is a view of the same memory (zeroed after use).
+const keyOf = (s: string) => new Uint8Array(b64(s));
 
 async function dataKey(context: Record<string, string>) {
   const r = await api('POST', '/vault/v1/keys/data-key', { context });
@@ -166,13 +169,18 @@ describe('data keys', () => {
     const keys: KeyProvider = {
       async createDataKey(context) {
         const k = await dataKey({ ...context });
-        return makeDataKey({ id: k.id, key: b64(k.data_key), encryptedKeys: b64(k.encrypted_keys), context });
+        return makeDataKey({
+          id: k.id,
+          key: keyOf(k.data_key),
+          encryptedKeys: b64(k.encrypted_keys),
+          context,
+        });
       },
       async decryptDataKey(encryptedKeys) {
         const r = await api('POST', '/vault/v1/keys/decrypt', {
           keys: Buffer.from(encryptedKeys).toString('base64'),
         });
-        return makeDataKey({ id: r.body.id, key: b64(r.body.data_key), encryptedKeys });
+        return makeDataKey({ id: r.body.id, key: keyOf(r.body.data_key), encryptedKeys });
       },
     };
     const envelope = new Envelope({ keys });
