@@ -519,6 +519,7 @@ export class CachedKeyProvider implements KeyProvider {
       const o = this.#o;
       old.stamp(Math.max(old.created, f.started), o.maxAge, o.staleIfError, o.refreshAhead);
       this.#lists.reorder(old);
+      this.#lists.touch(old);
       return { ok: true, entry: old };
     }
     const e = this.#newEntry(shared, f.blob, f.started);

@@ -40,12 +40,20 @@ describe('option validation at construction', () => {
   });
 
   test('an unknown option is a TypeError (a misspelt limit must not pass silently)', () => {
-    expect(make({ maxAge: 1000, maxMessage: 10 })).toThrow(new TypeError('cachedKeyProvider: unknown option "maxMessage"'));
+    expect(make({ maxAge: 1000, maxMessage: 10 })).toThrow(
+      new TypeError('cachedKeyProvider: unknown option "maxMessage"'),
+    );
   });
 
   test('limits at their bounds are accepted', () => {
     expect(
-      make({ maxAge: 1000, maxMessages: 2 ** 32, capacity: 1, maxBytes: Number.MAX_SAFE_INTEGER, refreshAhead: 999.5 }),
+      make({
+        maxAge: 1000,
+        maxMessages: 2 ** 32,
+        capacity: 1,
+        maxBytes: Number.MAX_SAFE_INTEGER,
+        refreshAhead: 999.5,
+      }),
     ).not.toThrow();
     expect(make({ maxAge: 0.5, maxMessages: 1 })).not.toThrow();
   });
