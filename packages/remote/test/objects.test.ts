@@ -15,10 +15,10 @@ import {
   TimeoutError,
   UnprocessableEntityError,
   VaultClient,
-  VaultError,
 } from '@vault-envelope/remote';
 import { type RunningServer, startServer } from '@vault-envelope/server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caught } from './_caught.js';
 
 let srv: RunningServer;
 let vault: VaultClient;
@@ -37,16 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.close();
 });
-
-async function caught(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (e) {
-    if (VaultError.is(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VaultError');
-}
 
 describe('data keys', () => {
   test('createDataKey, decryptDataKey and rekey give the same 32 key bytes', async () => {

@@ -15,9 +15,9 @@ import {
   TimeoutError,
   VaultClient,
   type VaultClientOptions,
-  VaultError,
 } from '@vault-envelope/remote';
 import { afterEach, describe, expect, test } from 'vitest';
+import { caught } from './_caught.js';
 import {
   type Answer,
   type ScriptedServer,
@@ -51,16 +51,6 @@ async function setup(
 }
 
 const created: Answer = { status: 201, body: wireMetadata('obj_9'), headers: { 'x-request-id': 'req_ok' } };
-
-async function caught(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (e) {
-    if (VaultError.is(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VaultError');
-}
 
 function expectNoSecrets(e: unknown): void {
   const views = [String(e), JSON.stringify(e), inspect(e, { depth: 20, showHidden: true })];
