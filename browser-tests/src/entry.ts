@@ -1,54 +1,9 @@
 /**
- * The bundle's entry: core, cache and remote, as a browser or edge application imports them, and
- * one function that runs every check and returns a JSON report. The Node side loads this bundle
- * into headless Chromium and into an edge-like `vm` context and asserts on the report.
+ * The bundle's entry: the checks, which import core, cache and remote by their public names as a
+ * browser or edge application does. The Node side loads the bundle into headless Chromium and into
+ * an edge-like `vm` context, calls {@link runAll} there and asserts on the report.
  * @module
  */
 
-import { section } from './_util.js';
-import { cacheChecks } from './cache-checks.js';
-import { coreChecks } from './core-checks.js';
-import { remoteChecks } from './remote-checks.js';
-import type { CheckConfig, Report, RuntimeFacts } from './types.js';
-
+export { runAll } from './run-all.js';
 export type { CheckConfig, Report } from './types.js';
-
-function runtimeFacts(): RuntimeFacts {
-  const g = globalThis as Record<string, unknown>;
-  const globals: Record<string, string> = {};
-  for (const name of [
-    'process',
-    'Buffer',
-    'require',
-    'module',
-    'global',
-    'setImmediate',
-    'fetch',
-    'crypto',
-  ]) {
-    globals[name] = typeof g[name];
-  }
-  return { globals, getRandomValues: typeof globalThis.crypto?.getRandomValues === 'function' };
-}
-
-/**
- * Runs every check.
- * @param config - The vectors, and the Vault server for the remote checks.
- * @returns The report (plain JSON).
- * @example
- * ```ts
- * const report = await runAll({ vectors, vault: { url, apiKey: 'sk_browser', namePrefix: 'chromium' } });
- * ```
- */
-export async function runAll(config: CheckConfig): Promise<Report> {
-  const report: Report = {
-    runtime: runtimeFacts(),
-    core: await section(() => coreChecks(config.vectors)),
-    cache: await section(() => cacheChecks()),
-  };
-  if (config.vault !== undefined) {
-    const vault = config.vault;
-    report.remote = await section(() => remoteChecks(vault));
-  }
-  return report;
-}
