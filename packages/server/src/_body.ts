@@ -4,6 +4,7 @@
  * body costs at most the limit in memory. Malformed JSON is a 400, never a crash.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
 
 function tooLarge(max: number): HttpError {
@@ -11,15 +12,45 @@ function tooLarge(max: number): HttpError {
 }
 
 /**
- * Reads the whole body as bytes.
+ * Reads the whole body as bytes: from Node's `IncomingMessage` when there is one (several times
+ * faster than the web stream over it), else from the web-standard request.
  * @param request - The request.
  * @param max - Largest accepted size in bytes.
+ * @param incoming - The Node request under it, when served by `startServer`.
  * @returns The body (empty when there is none).
  * @throws HttpError 413 when the body is larger than `max`; 400 when the stream fails.
  */
-export async function readBody(request: Request, max: number): Promise<Uint8Array> {
+export function readBody(request: Request, max: number, incoming?: IncomingMessage): Promise<Uint8Array> {
+  if (incoming !== undefined) {
+    const declared = incoming.headers['content-length'];
+    if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
+    return readIncoming(incoming, max);
+  }
   const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > max) throw tooLarge(max);
+  if (declared !== null && Number(declared) > max) return Promise.reject(tooLarge(max));
+  return readStream(request, max);
+}
+
+function readIncoming(incoming: IncomingMessage, max: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > max) {
+        incoming.off('data', onData);
+        // Keep draining (and dropping) the rest, so that the 413 can still be written.
+        incoming.resume();
+        reject(tooLarge(max));
+      } else chunks.push(chunk);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)));
+    incoming.once('error', () => reject(new HttpError(400, 'Could not read the request body')));
+  });
+}
+
+async function readStream(request: Request, max: number): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
