@@ -1,0 +1,145 @@
+/**
+ * `pnpm bench` and `pnpm bench:quick`: runs the cases, prints the tables and the targets, and
+ * writes the JSON and the SVG chart to `bench/results/`.
+ *
+ * Options: `--quick` (fewer sizes, shorter rounds, under 2 minutes), `--cases=crypto,cache,handler,server`
+ * (a subset), `--out=DIR` (another results folder).
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { throughputChart } from './_chart.js';
+import type { RunContext, Skipped } from './_context.js';
+import { FULL_SIZES, QUICK_SIZES } from './_fixtures.js';
+import { machineInfo } from './_machine.js';
+import type { MeasureSettings } from './_measure.js';
+import { cacheTables, cryptoTables, handlerTable, serverTable, targetsTable } from './_report.js';
+import { type ServerHandle, startServerProcess } from './_server.js';
+import { checkTargets } from './_targets.js';
+import { type CacheResult, runCacheCase } from './case-cache.js';
+import { type CryptoResult, runCryptoCase } from './case-crypto.js';
+import { type HandlerResult, runHandlerCase } from './case-handler.js';
+import { runServerCase, type ServerResult } from './case-server.js';
+
+const CASES = ['crypto', 'cache', 'handler', 'server'] as const;
+type CaseId = (typeof CASES)[number];
+
+function parseArgs(argv: readonly string[]): { quick: boolean; cases: Set<CaseId>; out: string } {
+  let quick = false;
+  let cases = new Set<CaseId>(CASES);
+  let out = fileURLToPath(new URL('../results/', import.meta.url));
+  for (const a of argv) {
+    if (a === '--quick') quick = true;
+    else if (a.startsWith('--cases=')) {
+      const names = a.slice('--cases='.length).split(',');
+      for (const n of names)
+        if (!(CASES as readonly string[]).includes(n)) throw new TypeError(`unknown case ${n}`);
+      cases = new Set(names as CaseId[]);
+    } else if (a.startsWith('--out=')) out = a.slice('--out='.length);
+    else throw new TypeError(`unknown option ${a} (known: --quick, --cases=${CASES.join(',')}, --out=DIR)`);
+  }
+  return { quick, cases, out };
+}
+
+const FULL: MeasureSettings = { rounds: 5, timeMs: 100, warmupMs: 25, sampleNs: 200_000 };
+const QUICK: MeasureSettings = { rounds: 4, timeMs: 40, warmupMs: 10, sampleNs: 200_000 };
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const machine = machineInfo();
+  const log = (line: string): void => {
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
+  };
+  log(
+    `${args.quick ? 'quick' : 'full'} run on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, load ${machine.loadAtStart.toFixed(2)}`,
+  );
+  if ((globalThis as { gc?: unknown }).gc === undefined)
+    log('note: run with --expose-gc for a collection between contenders');
+
+  let server: ServerHandle | { unavailable: string };
+  const needsServer =
+    args.cases.has('handler') ||
+    args.cases.has('server') ||
+    args.cases.has('crypto') ||
+    args.cases.has('cache');
+  try {
+    server = needsServer ? await startServerProcess() : { unavailable: 'not needed' };
+  } catch (error) {
+    server = { unavailable: (error as Error).message };
+    log(`local server unavailable: ${server.unavailable}`);
+  }
+  const ctx: RunContext = {
+    quick: args.quick,
+    settings: args.quick ? QUICK : FULL,
+    sizes: args.quick ? QUICK_SIZES : FULL_SIZES,
+    server,
+    log,
+  };
+  const skipped: Skipped[] = [];
+  let crypto: CryptoResult | undefined;
+  let cache: CacheResult | undefined;
+  let handler: HandlerResult | undefined;
+  let serverLoad: ServerResult | undefined;
+  const sections: string[] = [];
+  try {
+    if (args.cases.has('crypto')) {
+      log('cases 1 and 4: hot path and peers');
+      crypto = await runCryptoCase(ctx);
+      sections.push(
+        '== 1 and 4: hot path with a cached key, and the peers (format A base64 out and in)',
+        cryptoTables(crypto),
+      );
+    }
+    if (args.cases.has('cache')) {
+      log('case 2: cache');
+      cache = await runCacheCase(ctx);
+      sections.push('\n== 2: the key cache', cacheTables(cache));
+    }
+    if (args.cases.has('handler')) {
+      if ('url' in server) {
+        log('case 3: request handler, no cache vs cache');
+        handler = await runHandlerCase(ctx);
+        sections.push('\n== 3: request handler, one field decrypted per request', handlerTable(handler));
+      } else skipped.push({ id: 'handler', reason: server.unavailable });
+    }
+    if (args.cases.has('server')) {
+      if ('url' in server) {
+        log('case 5: server key endpoints under load');
+        serverLoad = await runServerCase(ctx);
+        sections.push('\n== 5: local server, key endpoints', serverTable(serverLoad));
+      } else skipped.push({ id: 'server', reason: server.unavailable });
+    }
+  } finally {
+    if ('url' in server) await server.close();
+  }
+  const targets = checkTargets(crypto, cache, handler);
+  machine.loadAtEnd = os.loadavg()[0] ?? 0;
+  sections.push('\n== targets (issue 6), ratios paired within this run', targetsTable(targets));
+  for (const s of skipped) sections.push(`skipped case ${s.id}: ${s.reason}`);
+  process.stdout.write(`${sections.join('\n')}\n`);
+
+  await mkdir(args.out, { recursive: true });
+  const suffix = args.quick ? '-quick' : '';
+  const json = {
+    schema: 1,
+    mode: args.quick ? 'quick' : 'full',
+    machine,
+    settings: ctx.settings,
+    sizes: ctx.sizes,
+    durationS: (performance.now() - started) / 1000,
+    cases: { crypto, cache, handler, server: serverLoad },
+    skipped,
+    targets,
+  };
+  const jsonPath = `${args.out}/bench${suffix}.json`;
+  await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  if (crypto !== undefined) {
+    const subtitle = `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date.slice(0, 10)}, ${json.mode} run, load ${machine.loadAtStart.toFixed(1)}`;
+    await writeFile(`${args.out}/throughput${suffix}.svg`, await throughputChart(crypto.rows, subtitle));
+  }
+  log(`wrote ${jsonPath} in ${json.durationS.toFixed(0)} s`);
+}
+
+await main();
