@@ -23,11 +23,9 @@ export async function call(
 ): Promise<Reply> {
   const h: Record<string, string> = { 'Content-Type': 'application/json', ...headers };
   if (key !== '') h['Authorization'] = `Bearer ${key}`;
-  const res = await fetch(base + path, {
-    method,
-    headers: h,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const init: RequestInit = { method, headers: h };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(base + path, init);
   const text = await res.text();
   let parsed: unknown;
   try {

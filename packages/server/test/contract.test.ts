@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RunningServer } from '@vault-envelope/server';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { client, type Reply, testServer } from './_helpers.js';
@@ -24,6 +24,8 @@ const spec = parse(
   components: unknown;
 };
 const ajv = new Ajv({ strict: false, allErrors: true });
+// ajv-formats is CommonJS: its function is the module itself, typed as the default export.
+const addFormats = (formats as unknown as { default: typeof formats.default }).default ?? formats;
 addFormats(ajv);
 ajv.addSchema({ $id: 'spec', components: spec.components });
 
