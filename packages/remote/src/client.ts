@@ -205,7 +205,7 @@ export class VaultClient implements KeyProvider {
 
   /**
    * Reads and decrypts an object by name (GET /vault/v1/kv/name/{name}).
-   * @param name - The object's name (or `{ name }`, as the official SDK also takes).
+   * @param name - The object's name, or `{ name, signal? }` (the official SDK takes both forms).
    * @param options - `signal`.
    * @returns The object with its value.
    * @throws {@link NotFoundError} when there is no such object.
@@ -214,15 +214,15 @@ export class VaultClient implements KeyProvider {
    * const stripe = await vault.readObjectByName('stripe-key');
    * ```
    */
-  async readObjectByName(name: string | { name: string }, options?: CallOptions): Promise<VaultObject> {
-    const n = astr(
-      typeof name === 'object' && name !== null ? name.name : name,
-      'name',
-      1,
-      MAX_OBJECT_NAME_LENGTH,
-    );
+  async readObjectByName(
+    name: string | ({ name: string } & CallOptions),
+    options?: CallOptions,
+  ): Promise<VaultObject> {
+    const asObject = typeof name === 'object' && name !== null;
+    const n = astr(asObject ? name.name : name, 'name', 1, MAX_OBJECT_NAME_LENGTH);
+    const signal = callSignal(options ?? (asObject ? name : undefined));
     const path = `/vault/v1/kv/name/${encodeURIComponent(n)}`;
-    const result = await this.#call({ method: 'GET', path, signal: callSignal(options) });
+    const result = await this.#call({ method: 'GET', path, signal });
     return result.read.vaultObject(result.body);
   }
 
@@ -400,16 +400,21 @@ export class VaultClient implements KeyProvider {
     } else {
       encryptedKeys = blob.slice();
     }
-    let key: Uint8Array;
+    let decoded: Uint8Array;
     try {
-      key = decodeBase64(keyText, 'data_key');
+      decoded = decodeBase64(keyText, 'data_key');
     } catch {
       r.fail('data_key is not base64');
     }
-    if (key.length !== DATA_KEY_LENGTH) {
-      key.fill(0);
+    if (decoded.length !== DATA_KEY_LENGTH) {
+      decoded.fill(0);
       r.fail(`data_key is not ${DATA_KEY_LENGTH} bytes`);
     }
+    // The decoder may hand back a view into a pooled buffer shared with other allocations; the
+    // caller gets a key in memory of its own, and the pooled bytes are wiped.
+    const key = new Uint8Array(DATA_KEY_LENGTH);
+    key.set(decoded);
+    decoded.fill(0);
     const reported = o['context'] === undefined ? context : r.context(o, 'context');
     return makeDataKey({ id, key, encryptedKeys, context: reported });
   }

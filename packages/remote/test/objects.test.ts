@@ -42,6 +42,7 @@ describe('data keys', () => {
   test('createDataKey, decryptDataKey and rekey give the same 32 key bytes', async () => {
     const dk = await vault.createDataKey({ organization_id: 'org_1' });
     expect(dk.key).toHaveLength(32);
+    expect(dk.key.buffer.byteLength).toBe(32); // memory of its own, not a view into a shared pool
     expect(dk.context).toEqual({ organization_id: 'org_1' });
     expect(dk.encryptedKeys.length).toBeGreaterThan(0);
     expect(JSON.stringify(dk)).not.toContain(Buffer.from(dk.key).toString('base64'));

@@ -341,6 +341,10 @@ describe('time limits', () => {
     setTimeout(() => c2.abort(reason), 50);
     await expect(vault.readObject({ id: 'x', signal: c2.signal })).rejects.toBe(reason);
 
+    const c4 = new AbortController();
+    setTimeout(() => c4.abort(reason), 50);
+    await expect(vault.readObjectByName({ name: 'n', signal: c4.signal })).rejects.toBe(reason);
+
     const c3 = new AbortController();
     c3.abort(reason);
     await expect(vault.createDataKey({}, { signal: c3.signal })).rejects.toBe(reason);
