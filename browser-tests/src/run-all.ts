@@ -26,7 +26,19 @@ function runtimeFacts(): RuntimeFacts {
   ]) {
     globals[name] = typeof g[name];
   }
-  return { globals, getRandomValues: typeof globalThis.crypto?.getRandomValues === 'function' };
+  let codeFromStrings = true;
+  try {
+    new Function('return 1')();
+  } catch {
+    codeFromStrings = false;
+  }
+  const nav = (globalThis as { navigator?: { userAgent?: unknown } }).navigator;
+  return {
+    globals,
+    getRandomValues: typeof globalThis.crypto?.getRandomValues === 'function',
+    userAgent: typeof nav?.userAgent === 'string' ? nav.userAgent : undefined,
+    codeFromStrings,
+  };
 }
 
 /**

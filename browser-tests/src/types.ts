@@ -47,6 +47,10 @@ export interface RuntimeFacts {
   globals: Record<string, string>;
   /** Whether WebCrypto's `getRandomValues` is there. */
   getRandomValues: boolean;
+  /** `navigator.userAgent`, where there is a navigator. */
+  userAgent: string | undefined;
+  /** Whether `new Function('...')` works (off under a strict CSP, on Workers, in the vm run). */
+  codeFromStrings: boolean;
 }
 
 /** Observations of the core checks. */

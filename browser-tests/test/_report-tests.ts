@@ -22,6 +22,8 @@ export function ok<T>(s: Section<T> | undefined, title: string): T {
 export interface ReportExpectations {
   /** Whether the run includes the CORS-off server (browser only). */
   corsOff: boolean;
+  /** What `navigator.userAgent` says in this runtime. */
+  userAgent: RegExp;
 }
 
 /**
@@ -46,6 +48,13 @@ export function reportTests(
       fetch: 'function',
       crypto: 'object',
     });
+  });
+
+  test('the runtime is the one meant, and it refuses code generation from strings', () => {
+    const { userAgent, codeFromStrings } = report().runtime;
+    expect(userAgent).toMatch(expectations.userAgent);
+    // Nothing in the three packages needs eval or new Function.
+    expect(codeFromStrings).toBe(false);
   });
 
   test("backend 'auto' picks portable; 'fast' is unavailable and says why", () => {

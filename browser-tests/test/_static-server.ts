@@ -16,9 +16,13 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-// The page exposes the bundle's runAll to page.evaluate and says when it is ready.
+// The page exposes the bundle's runAll to page.evaluate and says when it is ready. The checks
+// start from a timer, not inside the evaluate call: DevTools lifts the CSP's eval ban for the
+// code it evaluates, and the checks must run under the page's own policy.
 const MAIN = `import { runAll } from './bundle.js';
-window.vaultEnvelope = { runAll };
+window.vaultEnvelope = {
+  runAll: (config) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => runAll(config)),
+};
 document.title = 'ready';
 `;
 

@@ -46,5 +46,5 @@ describe('in an edge-like vm context', () => {
     expect(requests['POST /vault/v1/keys/decrypt']).toBeGreaterThanOrEqual(2);
   });
 
-  reportTests(() => report, vectors, { corsOff: false });
+  reportTests(() => report, vectors, { corsOff: false, userAgent: /^vault-envelope edge-like vm$/ });
 });
