@@ -6,8 +6,11 @@
  * Design (see docs/caching.md):
  * - Hits return the same {@link SharedDataKey} (read-only, copies out) through a promise kept on
  *   the entry, so a hit allocates nothing and awaits nothing.
- * - Expiry is lazy: every call first drops the entries past their deadline (the deadline list is
- *   sorted, so this looks at its head only). No timer runs, ever.
+ * - Expiry: every call first drops the entries past their deadline (the deadline list is sorted,
+ *   so this looks at its head only). With the default clock, one unref'd timer also fires at the
+ *   earliest deadline, so that an idle cache zeroes its expired keys on time; it never keeps a
+ *   process alive, and `close()` clears it. With an injected clock there is no timer (the cache
+ *   can not know how that clock relates to timers): expiry happens on the next call.
  * - A miss starts one {@link Flight}; later misses for the same key join it. A caller's abort
  *   ends that caller's wait only; the call goes on (so that a burst of callers timing out can not
  *   keep a slow key service from ever filling the cache) and is aborted only by `close()`.
@@ -85,6 +88,9 @@ function sameKey(a: SharedDataKey, b: SharedDataKey): boolean {
 
 const EMPTY = new Uint8Array(0);
 
+/** setTimeout's largest delay (2^31-1 ms); a longer one fires at once. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
 /**
  * A caching {@link KeyProvider}: build it with {@link cachedKeyProvider}.
  *
@@ -105,6 +111,11 @@ export class CachedKeyProvider implements KeyProvider {
   readonly #lists = new EntryLists();
   #generation = 0;
   #closed = false;
+  /** Whether the expiry timer is used (only with the default clock). */
+  readonly #timed: boolean;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The deadline the timer is set for. */
+  #timerAt = Number.POSITIVE_INFINITY;
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
@@ -135,6 +146,7 @@ export class CachedKeyProvider implements KeyProvider {
     this.#provider = provider;
     this.#o = resolveOptions(options);
     this.#clock = this.#o.clock;
+    this.#timed = options.clock === undefined && typeof setTimeout === 'function';
   }
 
   /** The partition this cache was given. */
@@ -327,6 +339,7 @@ export class CachedKeyProvider implements KeyProvider {
     this.#dec.clear();
     this.#pendingEnc.clear();
     this.#pendingDec.clear();
+    this.#disarm();
   }
 
   /**
@@ -357,6 +370,36 @@ export class CachedKeyProvider implements KeyProvider {
       this.#remove(e);
       this.#expirations++;
     }
+    this.#arm();
+  }
+
+  /** Sets the expiry timer for the earliest deadline, if it is not set for it already. */
+  #arm(): void {
+    if (!this.#timed) return;
+    const head = this.#lists.ageHead;
+    if (head === undefined) {
+      this.#disarm();
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAt <= head.deadline) return;
+    this.#disarm();
+    // +1: the deadline itself is still a valid instant. Capped: longer delays overflow to 0.
+    const delay = Math.min(Math.max(0, head.deadline - this.#clock()) + 1, MAX_TIMER_DELAY);
+    this.#timerAt = head.deadline;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#sweep(this.#clock());
+    }, delay);
+    (timer as { unref?: () => void }).unref?.();
+    this.#timer = timer;
+  }
+
+  #disarm(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
   }
 
   /** Stops `e` serving encryption; it keeps serving decryption of its blob until it expires. */
@@ -384,6 +427,7 @@ export class CachedKeyProvider implements KeyProvider {
       this.#remove(this.#lists.lruHead!);
       this.#evictions++;
     }
+    this.#arm();
   }
 
   #missEnc(
@@ -520,6 +564,7 @@ export class CachedKeyProvider implements KeyProvider {
       old.stamp(Math.max(old.created, f.started), o.maxAge, o.staleIfError, o.refreshAhead);
       this.#lists.reorder(old);
       this.#lists.touch(old);
+      this.#arm();
       return { ok: true, entry: old };
     }
     const e = this.#newEntry(shared, f.blob, f.started);
@@ -569,7 +614,7 @@ export class CachedKeyProvider implements KeyProvider {
  * - Coalesced: concurrent misses for one key share one provider call; a failure reaches the
  *   callers waiting on it and is never cached.
  * - Safe: callers get read-only {@link SharedDataKey}s; evicted, expired and cleared keys are
- *   zeroed; no timer runs.
+ *   zeroed; the one expiry timer (default clock only) is unref'd and never keeps a process alive.
  *
  * @param provider - The provider to wrap (a `VaultClient`, a `MemoryKeyProvider`, another cache).
  * @param options - {@link KeyCacheOptions}; `maxAge` (ms) is required.

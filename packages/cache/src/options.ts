@@ -60,7 +60,9 @@ export interface KeyCacheOptions {
    */
   isTransientError?: (error: unknown) => boolean;
   /**
-   * The time source, in milliseconds. Inject a fake one in tests.
+   * The time source, in milliseconds. Inject a fake one in tests. With the default clock an
+   * unref'd timer zeroes expired keys at their deadline even when no call comes; with an injected
+   * clock expired keys are zeroed on the next call (or `clear()`/`close()`).
    * @default () => performance.now() (monotonic, so wall-clock jumps neither expire nor extend keys)
    */
   clock?: () => number;

@@ -3,10 +3,11 @@ import {
   type DataKey,
   KeyDestroyedError,
   KeyProviderError,
+  MemoryKeyProvider,
   makeDataKey,
   SharedDataKey,
 } from '@vault-envelope/core';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { CountingProvider, FakeClock, flush, gate, httpError } from './_helpers.js';
 
 const ctx = { organization_id: 'org_1' };
@@ -516,5 +517,53 @@ describe('close()', () => {
     await expect(waiting).rejects.toBeInstanceOf(CacheClosedError);
     await closing;
     expect(provider.returned[0]!.key.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('the expiry timer (default clock only)', () => {
+  test('an idle cache zeroes each key at its deadline, with one timer at a time', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const keys = cachedKeyProvider(new MemoryKeyProvider(), { maxAge: 1000, staleIfError: 500 });
+      const a = await keys.createDataKey({ t: 'a' });
+      vi.advanceTimersByTime(300);
+      const b = await keys.createDataKey({ t: 'b' });
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1200); // a's deadline (maxAge + staleIfError) is now exactly
+      expect(destroyed(a)).toBe(false);
+      vi.advanceTimersByTime(2);
+      expect(destroyed(a)).toBe(true);
+      expect(destroyed(b)).toBe(false);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(300);
+      expect(destroyed(b)).toBe(true);
+      expect(keys.stats()).toMatchObject({ expirations: 2, size: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+      await keys.createDataKey({ t: 'c' });
+      expect(vi.getTimerCount()).toBe(1);
+      await keys.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("the timer is unref'd: it never keeps the process alive", async () => {
+    const keys = cachedKeyProvider(new MemoryKeyProvider(), { maxAge: 60_000 });
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await keys.createDataKey(ctx);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+    await keys.close();
+  });
+
+  test('with an injected clock no timer is set', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { keys } = setup();
+      await keys.createDataKey(ctx);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
