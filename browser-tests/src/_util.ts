@@ -5,6 +5,17 @@
  */
 import type { Section } from './types.js';
 
+/** Globals that Node has and browsers and edge runtimes do not. */
+export const NODE_GLOBALS: readonly string[] = Object.freeze([
+  'process',
+  'Buffer',
+  'require',
+  'module',
+  'global',
+  'setImmediate',
+  '__dirname',
+]);
+
 /**
  * Bytes as lowercase hex.
  * @param bytes - Any bytes.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { section } from './_util.js';
+import { NODE_GLOBALS, section } from './_util.js';
 import { cacheChecks } from './cache-checks.js';
 import { coreChecks } from './core-checks.js';
 import { remoteChecks } from './remote-checks.js';
@@ -14,16 +14,7 @@ import type { CheckConfig, Report, RuntimeFacts } from './types.js';
 function runtimeFacts(): RuntimeFacts {
   const g = globalThis as Record<string, unknown>;
   const globals: Record<string, string> = {};
-  for (const name of [
-    'process',
-    'Buffer',
-    'require',
-    'module',
-    'global',
-    'setImmediate',
-    'fetch',
-    'crypto',
-  ]) {
+  for (const name of [...NODE_GLOBALS, 'fetch', 'crypto']) {
     globals[name] = typeof g[name];
   }
   let codeFromStrings = true;

@@ -10,6 +10,8 @@
 import vm from 'node:vm';
 import type { CheckConfig, Report } from '../src/types.js';
 
+export { NODE_GLOBALS } from '../src/_util.js';
+
 /** The web globals the context gets, taken from this Node process. */
 export const WEB_GLOBALS = [
   'crypto',
@@ -43,17 +45,6 @@ export const WEB_GLOBALS = [
   'btoa',
   'performance',
   'console',
-] as const;
-
-/** Names that must not exist in the context. */
-export const NODE_ONLY = [
-  'process',
-  'Buffer',
-  'require',
-  'module',
-  'global',
-  'setImmediate',
-  '__dirname',
 ] as const;
 
 /** The evaluated bundle inside its context. */

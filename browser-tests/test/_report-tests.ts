@@ -7,6 +7,7 @@
 import { BlindIndex, Envelope, selectBackend } from '@vault-envelope/core';
 import { expect, test } from 'vitest';
 import { FixedKeyProvider } from '../src/_fixed-provider.js';
+import { NODE_GLOBALS } from '../src/_util.js';
 import type { Report, Section, WorkosVector } from '../src/types.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -40,11 +41,10 @@ export function reportTests(
   test('the runtime has WebCrypto and fetch, and no process, Buffer or require', () => {
     const { globals, getRandomValues } = report().runtime;
     expect(getRandomValues).toBe(true);
+    for (const name of NODE_GLOBALS) expect(globals[name], name).toBe('undefined');
     expect(globals).toMatchObject({
       process: 'undefined',
       Buffer: 'undefined',
-      require: 'undefined',
-      module: 'undefined',
       fetch: 'function',
       crypto: 'object',
     });
