@@ -16,14 +16,27 @@ export default defineConfig({
     },
   },
   test: {
-    projects: ['core', 'remote', 'cache', 'server'].map((name) => ({
-      extends: true,
-      test: {
-        name,
-        root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
-        include: ['test/**/*.test.ts'],
-        testTimeout: 30_000,
+    projects: [
+      ...['core', 'remote', 'cache', 'server'].map((name) => ({
+        extends: true,
+        test: {
+          name,
+          root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      })),
+      // Runs every example as a child process against the built packages (a smoke test of the
+      // examples and the demo, as a user runs them).
+      {
+        extends: true,
+        test: {
+          name: 'examples',
+          root: fileURLToPath(new URL('./examples', import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
       },
-    })),
+    ],
   },
 });

@@ -1,13 +1,25 @@
-// Quick start: encrypt and decrypt one value. Runs offline with the in-memory key provider;
-// `pnpm demo` runs the full demo against the local Vault-compatible server.
-import { Envelope, inspect, MemoryKeyProvider } from '@vault-envelope/core';
+// Quick start: encrypt and decrypt one value with WorkOS Vault data keys.
+//
+//   node examples/quickstart.mjs
+//
+// Starts the local Vault-compatible server in-process unless WORKOS_API_KEY / VAULT_BASE_URL are set.
+import { Envelope, inspect } from '@vault-envelope/core';
+import { openVault, run } from './_setup.mjs';
 
-const envelope = new Envelope({ keys: new MemoryKeyProvider() });
-const context = { organization_id: 'org_01EXAMPLE' };
+run(async () => {
+  const vault = await openVault();
+  try {
+    const envelope = new Envelope({ keys: vault.client });
+    const context = { organization_id: 'org_01EXAMPLE' };
 
-const ciphertext = await envelope.encrypt('123-45-6789', { context, aad: 'users/42/ssn' });
-console.log('ciphertext:', ciphertext);
-console.log('layout:', inspect(ciphertext).format, `(${envelope.backend} backend)`);
+    const ciphertext = await envelope.encrypt('123-45-6789', { context, aad: 'users/42/ssn' });
+    console.log('ciphertext:', ciphertext);
+    console.log('layout:', inspect(ciphertext).format, `(${envelope.backend} backend)`);
 
-const ssn = await envelope.decryptToString(ciphertext, { aad: 'users/42/ssn' });
-console.log('decrypted:', ssn === '123-45-6789' ? 'ok' : 'MISMATCH');
+    const ssn = await envelope.decryptToString(ciphertext, { aad: 'users/42/ssn' });
+    console.log('decrypted:', ssn === '123-45-6789' ? 'ok, the same value' : 'MISMATCH');
+    if (ssn !== '123-45-6789') throw new Error('round trip failed');
+  } finally {
+    await vault.close();
+  }
+});
