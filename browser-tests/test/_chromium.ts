@@ -4,7 +4,7 @@
  * (without them its background connections are refused by the closed network, many at a time).
  * @module
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -32,8 +32,12 @@ export interface Chromium {
 /**
  * Launches Chromium with a fresh user data directory (removed on close).
  * @returns The browser context.
+ * @throws Error when Debian's Chromium is not installed.
  */
 export async function launchChromium(): Promise<Chromium> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get install -y chromium)`);
+  }
   const userDataDir = mkdtempSync(join(tmpdir(), 'vault-envelope-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
