@@ -106,6 +106,18 @@ function toRecord(row: ObjectRow): ObjectRecord {
   };
 }
 
+function toVersion(r: Omit<VersionRow, 'ciphertext'>, currentId: string): VersionRecord {
+  return {
+    id: r.id,
+    number: r.number,
+    keyId: r.key_id,
+    size: r.size,
+    etag: r.etag,
+    createdAt: r.created_at,
+    current: r.id === currentId,
+  };
+}
+
 function objectAad(id: string): string {
   return `vault-envelope-server/object/${id}`;
 }
@@ -325,15 +337,7 @@ export class ObjectStore {
   versions(id: string): VersionRecord[] {
     const record = this.describe(id);
     const rows = this.#versionsOf.all(record.seq) as Omit<VersionRow, 'ciphertext'>[];
-    return rows.map((r) => ({
-      id: r.id,
-      number: r.number,
-      keyId: r.key_id,
-      size: r.size,
-      etag: r.etag,
-      createdAt: r.created_at,
-      current: r.id === record.versionId,
-    }));
+    return rows.map((r) => toVersion(r, record.versionId));
   }
 
   /** One version of an object with its value. @throws HttpError 404. */
@@ -342,18 +346,7 @@ export class ObjectStore {
     const r = this.#versionByNumber.get(record.seq, number) as VersionRow | undefined;
     if (r === undefined) throw new HttpError(404, 'Version not found');
     const value = await this.#decrypt(record.id, r.ciphertext);
-    return {
-      value,
-      version: {
-        id: r.id,
-        number: r.number,
-        keyId: r.key_id,
-        size: r.size,
-        etag: r.etag,
-        createdAt: r.created_at,
-        current: r.id === record.versionId,
-      },
-    };
+    return { value, version: toVersion(r, record.versionId) };
   }
 
   #cursorSeq(cursor: string): number {

@@ -14,7 +14,7 @@ import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH 
 import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
 import type { ObjectRecord } from './_objects.js';
 import type { ApiResult, RouteDef, RouteRequest, Services } from './_route.js';
-import { badKeys, dataKeyBody, ENVIRONMENT_ID, listQuery, versionBody } from './_routes-v1.js';
+import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_routes-v1.js';
 import { base64Field, keyContext, objectName, optionalString, requireString } from './_validate.js';
 import { HttpError } from './errors.js';
 
@@ -116,14 +116,8 @@ export function seedRoutes(s: Services): RouteDef[] {
       path: '/vault/key/decrypt-data-key',
       idempotency: 'memory',
       async handler(r) {
-        const dk = keyring.unwrap(base64Field(await r.json(), 'encrypted_key'));
-        if (dk === undefined) throw badKeys();
-        try {
-          const key = encodeBase64(dk.key);
-          return ok({ plaintext_key: key, id: dk.id, data_key: key });
-        } finally {
-          dk.key.fill(0);
-        }
+        const body = unwrapBody(keyring, base64Field(await r.json(), 'encrypted_key'));
+        return ok({ plaintext_key: body.data_key, ...body });
       },
     },
     {

@@ -5,7 +5,7 @@
  * @module
  */
 import { encodeBase64 } from '@vault-envelope/core';
-import type { IssuedKey } from './_keyring.js';
+import type { IssuedKey, Keyring } from './_keyring.js';
 import type { ListQuery, ObjectRecord, VersionRecord } from './_objects.js';
 import type { ApiResult, RouteDef, RouteRequest, Services } from './_route.js';
 import { base64Field, keyContext, objectName, requireString } from './_validate.js';
@@ -44,6 +44,20 @@ export function dataKeyBody(k: IssuedKey): { id: string; data_key: string; encry
 /** A 400 for a key blob that does not unwrap. */
 export function badKeys(): HttpError {
   return new HttpError(400, 'Encrypted keys could not be decrypted');
+}
+
+/**
+ * Unwraps a blob into the fields of a decrypt answer; zeroes the key bytes once encoded.
+ * @throws HttpError 400 when the blob does not unwrap.
+ */
+export function unwrapBody(keyring: Keyring, blob: Uint8Array): { id: string; data_key: string } {
+  const dk = keyring.unwrap(blob);
+  if (dk === undefined) throw badKeys();
+  try {
+    return { id: dk.id, data_key: encodeBase64(dk.key) };
+  } finally {
+    dk.key.fill(0);
+  }
 }
 
 const ok = (body: unknown, status = 200): ApiResult => ({ status, body });
@@ -105,13 +119,7 @@ export function v1Routes(s: Services): RouteDef[] {
       path: '/vault/v1/keys/decrypt',
       idempotency: 'memory',
       async handler(r) {
-        const dk = keyring.unwrap(base64Field(await r.json(), 'keys'));
-        if (dk === undefined) throw badKeys();
-        try {
-          return ok({ id: dk.id, data_key: encodeBase64(dk.key) });
-        } finally {
-          dk.key.fill(0);
-        }
+        return ok(unwrapBody(keyring, base64Field(await r.json(), 'keys')));
       },
     },
     {

@@ -2,6 +2,7 @@
  * Test helpers: a server on an ephemeral port and a small JSON client for it.
  */
 import { type RunningServer, type ServerOptions, startServer } from '@vault-envelope/server';
+import { afterAll, beforeAll } from 'vitest';
 
 /** One HTTP exchange. */
 export interface Reply {
@@ -45,4 +46,21 @@ export function client(server: { url: string }, key = 'sk_test') {
 /** Starts an in-memory server on port 0 with the key `sk_test` and no rate limit. */
 export function testServer(options: ServerOptions = {}): Promise<RunningServer> {
   return startServer({ port: 0, memory: true, apiKeys: ['sk_test'], rateLimit: false, ...options });
+}
+
+/**
+ * One test server for the enclosing `describe` (or file): started before its tests, closed after.
+ * @returns `api(...)` bound to it, and `server()` for the server itself.
+ */
+export function sharedServer(options: ServerOptions = {}) {
+  let running: RunningServer | undefined;
+  beforeAll(async () => {
+    running = await testServer(options);
+  });
+  afterAll(() => running?.close());
+  return {
+    server: () => running!,
+    api: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      call(running!.url, method, path, body, headers),
+  };
 }

@@ -5,12 +5,11 @@
  * or one of the statuses every route can give (401, 403, 413, 422, 429).
  */
 import { readFileSync } from 'node:fs';
-import type { RunningServer } from '@vault-envelope/server';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { client, type Reply, testServer } from './_helpers.js';
+import { client, type Reply, sharedServer, testServer } from './_helpers.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 interface Operation {
@@ -52,14 +51,8 @@ function conforms(reply: Reply, path: string, method: Method): void {
   covered.get(key)!.add(reply.status);
 }
 
-let server: RunningServer;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  server = await testServer();
-  api = client(server);
-});
-afterAll(() => server.close());
+const shared = sharedServer();
+const api = shared.api;
 
 const KEYS = '/vault/v1/keys';
 const KV = '/vault/v1/kv';
@@ -145,8 +138,8 @@ describe('objects', () => {
   });
 
   test('auth, rate-limit and size errors conform too', async () => {
-    conforms(await client(server, 'sk_unknown')('GET', KV), KV, 'get');
-    conforms(await client(server, '')('GET', KV), KV, 'get');
+    conforms(await client(shared.server(), 'sk_unknown')('GET', KV), KV, 'get');
+    conforms(await client(shared.server(), '')('GET', KV), KV, 'get');
     const small = await testServer({ maxBodyBytes: 64, rateLimit: { limit: 1 } });
     try {
       const s = client(small);

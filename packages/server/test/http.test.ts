@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { createVaultHandler, type RunningServer, startServer } from '@vault-envelope/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, client, testServer } from './_helpers.js';
+import { call, client, sharedServer, testServer } from './_helpers.js';
 
 const DK = '/vault/v1/keys/data-key';
 const KV = '/vault/v1/kv';
@@ -111,13 +111,8 @@ describe('rate limit', () => {
 });
 
 describe('bad input', () => {
-  let server: RunningServer;
-  let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    server = await testServer({ maxBodyBytes: 1024 });
-    api = client(server);
-  });
-  afterAll(() => server.close());
+  const shared = sharedServer({ maxBodyBytes: 1024 });
+  const api = shared.api;
 
   test('malformed JSON 400, empty body 400, non-object 422, unknown route 404, wrong method 405', async () => {
     expect((await api('POST', DK, '{"context": {')).status).toBe(400);
@@ -135,7 +130,7 @@ describe('bad input', () => {
     const big = JSON.stringify({ context: { k: 'x'.repeat(2000) } });
     expect((await api('POST', DK, big)).status).toBe(413);
     const chunked = await new Promise<number>((resolve, reject) => {
-      const url = new URL(server.url + DK);
+      const url = new URL(shared.server().url + DK);
       const req = httpRequest(
         {
           host: url.hostname,
@@ -181,13 +176,7 @@ describe('bad input', () => {
 });
 
 describe('Idempotency-Key', () => {
-  let server: RunningServer;
-  let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    server = await testServer();
-    api = client(server);
-  });
-  afterAll(() => server.close());
+  const api = sharedServer().api;
 
   test('a retried create replays the first answer and creates nothing twice', async () => {
     const body = { name: 'idem-1', value: 'v', key_context: {} };

@@ -4,19 +4,12 @@
  * but a 400.
  */
 import { Envelope, type KeyProvider, makeDataKey } from '@vault-envelope/core';
-import type { RunningServer } from '@vault-envelope/server';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { client, testServer } from './_helpers.js';
+import { describe, expect, test } from 'vitest';
+import { client, sharedServer, testServer } from './_helpers.js';
 
-let server: RunningServer;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  server = await testServer();
-  api = client(server);
-});
-afterAll(() => server.close());
+const shared = sharedServer();
+const api = shared.api;
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
 // Keys go to core as plain Uint8Array copies: core's backends copy a key with .slice(), which on

@@ -5,17 +5,10 @@
 import type { RunningServer } from '@vault-envelope/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { client, testServer } from './_helpers.js';
+import { client, sharedServer, testServer } from './_helpers.js';
 
-let server: RunningServer;
-let api: ReturnType<typeof client>;
+const api = sharedServer().api;
 const KV = '/vault/v1/kv';
-
-beforeAll(async () => {
-  server = await testServer();
-  api = client(server);
-});
-afterAll(() => server.close());
 
 let n = 0;
 const unique = (prefix: string) => `${prefix}-${++n}-${Math.random().toString(36).slice(2, 8)}`;

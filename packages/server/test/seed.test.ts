@@ -2,19 +2,12 @@
  * The seed's compatibility routes (vault-api.md §2), on the same store and keys as v1.
  */
 import { Envelope, makeDataKey } from '@vault-envelope/core';
-import type { RunningServer } from '@vault-envelope/server';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { client, testServer } from './_helpers.js';
+import { describe, expect, test } from 'vitest';
+import { client, sharedServer, testServer } from './_helpers.js';
 
-let server: RunningServer;
-let api: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  server = await testServer();
-  api = client(server);
-});
-afterAll(() => server.close());
+const shared = sharedServer();
+const api = shared.api;
 
 describe('seed key routes', () => {
   test('create-data-key with no body; decrypt-data-key and v1 decrypt agree', async () => {
