@@ -122,6 +122,9 @@ export class Transport {
     signal?.throwIfAborted();
     const idempotencyKey = method === 'GET' ? undefined : newIdempotencyKey();
     const url = this.#url(spec);
+    // Serialised once: every attempt sends the same bytes, which a server's idempotency check
+    // compares along with the key.
+    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const deadlineAt = now() + o.deadline;
 
     for (let attempt = 1; ; attempt++) {
@@ -131,7 +134,7 @@ export class Transport {
       const limitedByDeadline = remaining < o.timeout;
       const event: AttemptEvent = { method, path, attempt, idempotencyKey };
       const started = now();
-      const outcome = await this.#attempt(url, spec, event, Math.min(o.timeout, remaining));
+      const outcome = await this.#attempt(url, spec, body, event, Math.min(o.timeout, remaining));
 
       let error: VaultError;
       let retryable: boolean;
@@ -184,7 +187,13 @@ export class Transport {
   }
 
   /** One HTTP attempt, body included, under its own timeout. Never throws a ky error. */
-  async #attempt(url: string, spec: CallSpec, event: AttemptEvent, timeoutMs: number): Promise<Outcome> {
+  async #attempt(
+    url: string,
+    spec: CallSpec,
+    body: string | undefined,
+    event: AttemptEvent,
+    timeoutMs: number,
+  ): Promise<Outcome> {
     const o = this.#options;
     const userSignal = spec.signal;
     const attemptController = new AbortController();
@@ -199,6 +208,7 @@ export class Transport {
       'user-agent': o.userAgent,
     };
     if (event.idempotencyKey !== undefined) headers['idempotency-key'] = event.idempotencyKey;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let hookFailure: { error: unknown } | undefined;
     const beforeRequest = o.hooks.beforeRequest.map((hook) => async (request: Request) => {
       try {
@@ -213,7 +223,7 @@ export class Transport {
         method: spec.method,
         headers,
         signal,
-        ...(spec.body === undefined ? {} : { json: spec.body }),
+        ...(body === undefined ? {} : { body }),
         hooks: { beforeRequest },
       });
       const text = await response.text();
