@@ -54,7 +54,20 @@ export interface VaultHooks {
   beforeRetry?: readonly ((event: RetryEvent) => void | Promise<void>)[];
 }
 
-/** Options of `new VaultClient(options)`. */
+/**
+ * Options of `new VaultClient(options)`. Every field is optional.
+ * @example
+ * ```ts
+ * new VaultClient({
+ *   apiKey: process.env.WORKOS_API_KEY,
+ *   baseUrl: 'http://127.0.0.1:8787',      // the local server
+ *   timeout: 2_000,                        // per attempt
+ *   deadline: 10_000,                      // per call
+ *   retry: { limit: 5, maxRetryAfter: 5_000 },
+ *   hooks: { beforeRetry: [(e) => metrics.increment('vault.retry', { code: e.error.code })] },
+ * });
+ * ```
+ */
 export interface VaultClientOptions {
   /**
    * The WorkOS API key (`sk_...`).

@@ -12,7 +12,16 @@
  */
 import { aint, aobject } from './_validate.js';
 
-/** Retry options of a {@link VaultClient}; every field is optional. */
+/**
+ * Retry options of a `VaultClient`; every field is optional.
+ * @example
+ * ```ts
+ * // A batch job that may wait: more tries, longer backoff, obey waits of up to 2 minutes.
+ * new VaultClient({ deadline: 300_000, retry: { limit: 8, backoffLimit: 30_000, maxRetryAfter: 120_000 } });
+ * // A request handler that must answer fast: one retry, no long waits.
+ * new VaultClient({ timeout: 1_000, deadline: 2_500, retry: { limit: 1, maxRetryAfter: 1_000 } });
+ * ```
+ */
 export interface RetryOptions {
   /**
    * Retries after the first attempt (so `limit + 1` attempts at most). `0` disables retries.
