@@ -45,7 +45,14 @@ function isBytes(value: unknown): value is Uint8Array {
   );
 }
 
-function checkSignal(signal: unknown): AbortSignal {
+/** Checks a call's options object and returns its signal, if any. */
+function signalOf(options: KeyRequestOptions | undefined, method: string): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${method} options must be an object, got ${kind(options)}`);
+  }
+  const signal: unknown = options.signal;
+  if (signal === undefined) return undefined;
   if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean') {
     throw new TypeError(`signal must be an AbortSignal, got ${kind(signal)}`);
   }
@@ -173,21 +180,13 @@ export class CachedKeyProvider implements KeyProvider {
   createDataKey(context: KeyContext, options?: CreateDataKeyOptions): Promise<DataKey> {
     try {
       if (this.#closed) throw new CacheClosedError();
-      const now = this.#clock();
-      const head = this.#lists.ageHead;
-      if (head !== undefined && now > head.deadline) this.#sweep(now);
+      const now = this.#now();
+      const signal = signalOf(options, 'createDataKey');
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
       let messages = 1;
       let bytes = 0;
       let sized = false;
-      let signal: AbortSignal | undefined;
       if (options !== undefined) {
-        if (typeof options !== 'object' || options === null) {
-          throw new TypeError(`createDataKey options must be an object, got ${kind(options)}`);
-        }
-        if (options.signal !== undefined) {
-          signal = checkSignal(options.signal);
-          if (signal.aborted) return Promise.reject(signal.reason);
-        }
         const usage = options.usage;
         if (usage !== undefined) {
           if (typeof usage !== 'object' || usage === null) {
@@ -256,19 +255,9 @@ export class CachedKeyProvider implements KeyProvider {
         throw new TypeError(`encryptedKeys must be a Uint8Array, got ${kind(encryptedKeys)}`);
       }
       if (encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty');
-      const now = this.#clock();
-      const head = this.#lists.ageHead;
-      if (head !== undefined && now > head.deadline) this.#sweep(now);
-      let signal: AbortSignal | undefined;
-      if (options !== undefined) {
-        if (typeof options !== 'object' || options === null) {
-          throw new TypeError(`decryptDataKey options must be an object, got ${kind(options)}`);
-        }
-        if (options.signal !== undefined) {
-          signal = checkSignal(options.signal);
-          if (signal.aborted) return Promise.reject(signal.reason);
-        }
-      }
+      const now = this.#now();
+      const signal = signalOf(options, 'decryptDataKey');
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
       const e = this.#dec.get(encryptedKeys);
       if (e !== undefined && now <= e.expires) {
         this.#lists.touch(e);
@@ -363,6 +352,14 @@ export class CachedKeyProvider implements KeyProvider {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** Reads the clock, first dropping the entries past their deadline (a look at the list head). */
+  #now(): number {
+    const now = this.#clock();
+    const head = this.#lists.ageHead;
+    if (head !== undefined && now > head.deadline) this.#sweep(now);
+    return now;
+  }
 
   /** Drops (and zeroes) every entry whose deadline has passed. */
   #sweep(now: number): void {

@@ -3,7 +3,7 @@
  * model (arrays, linear scans, no cleverness), with a fake clock. After every command the key the
  * cache returned must be the one the model predicts, and every counter must match.
  */
-import { type CachedKeyProvider, cachedKeyProvider } from '@vault-envelope/cache';
+import { type CachedKeyProvider, cachedKeyProvider, type KeyCacheStats } from '@vault-envelope/cache';
 import { type DataKey, SharedDataKey } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
@@ -27,18 +27,8 @@ interface ModelEntry {
   bytes: number;
 }
 
-interface Counters {
-  hits: number;
-  misses: number;
-  coalesced: number;
-  remoteCalls: number;
-  refreshes: number;
-  uncached: number;
-  evictions: number;
-  expirations: number;
-  retired: number;
-  staleServes: number;
-}
+/** The counters of the cache, without the gauges. */
+type Counters = Omit<KeyCacheStats, 'partition' | 'size' | 'inFlight'>;
 
 class Model {
   /** Least recently used first. */
