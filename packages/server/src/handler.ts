@@ -211,7 +211,12 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
     if (e instanceof HttpError) {
       return jsonResponse(e.status, errorText(e.message), { ...state.headers, ...e.headers });
     }
-    log?.(`${new Date().toISOString()} error ${state.id} ${(e as Error)?.name ?? 'Error'}`);
+    // A bug, not a client's mistake: say so somewhere. Messages are ours or SQLite's, never a
+    // value or a key (those never reach an error message in this package).
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : 'non-Error thrown';
+    (log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      `${new Date().toISOString()} error ${state.id} ${what}`,
+    );
     return jsonResponse(500, errorText('Internal server error'), state.headers);
   }
 

@@ -294,6 +294,22 @@ describe('fault injection', () => {
     expect(() => createVaultHandler({ memory: true, faults: { latencyMs: [5, 1] } })).toThrow(RangeError);
   });
 
+  test('in process, the handler serves the API without a socket and refuses requests once closed', async () => {
+    const h = createVaultHandler({ memory: true, apiKeys: ['sk_test'] });
+    const req = () =>
+      new Request(`http://vault${DK}`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer sk_test' },
+        body: JSON.stringify({ context: { org: 'o' } }),
+      });
+    const res = await h.fetch(req());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    expect(h.stats().requests[`POST ${DK}`]).toBe(1);
+    h.close();
+    expect((await h.fetch(req())).status).toBe(503);
+  });
+
   test('in process, a dropped request rejects like fetch does', async () => {
     const h = createVaultHandler({ memory: true, apiKeys: ['sk_test'], faults: { dropRate: 1 } });
     try {
