@@ -151,6 +151,15 @@ describe('requests on the wire', () => {
     expect(seen.map((s) => s.url)).toEqual(['/vault/v1/kv/name/a%2Fb%20c', '/vault/v1/kv/name/a%2Fb%20c']);
   });
 
+  test('a path prefix in baseUrl is kept (a trailing slash or not)', async () => {
+    const { seen } = await setup(() => created);
+    for (const prefix of ['/proxy/vault-api', '/proxy/vault-api/']) {
+      const c = new VaultClient({ apiKey: API_KEY, baseUrl: `${srv!.url}${prefix}` });
+      await c.createObject({ name: 'n', value: 'v', context: {} });
+    }
+    expect(seen.map((r) => r.url)).toEqual(['/proxy/vault-api/vault/v1/kv', '/proxy/vault-api/vault/v1/kv']);
+  });
+
   test('a custom userAgent and beforeRequest hook headers are sent', async () => {
     const { vault, seen } = await setup(() => created, {
       userAgent: 'my-app/1',
