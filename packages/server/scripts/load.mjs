@@ -26,9 +26,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
     tool: { type: 'string', default: 'autocannon' },
+    warmup: { type: 'string', default: '2' },
   },
 });
-const duration = Number(values.duration);
+let duration = Number(values.duration);
 const connections = Number(values.connections);
 const KEY = 'sk_load_test';
 const bin = fileURLToPath(new URL('../bin/vault-envelope-server.js', import.meta.url));
@@ -128,7 +129,19 @@ function runWrk(title, { path, method, body }) {
   });
 }
 
-const run = values.tool === 'wrk' ? runWrk : runAutocannon;
+const runTool = values.tool === 'wrk' ? runWrk : runAutocannon;
+const warmup = Number(values.warmup);
+
+/** A short unmeasured run first, so that the JIT has compiled the route before it is timed. */
+async function run(title, request) {
+  if (warmup > 0) {
+    const measured = duration;
+    duration = warmup;
+    await runTool(title, request);
+    duration = measured;
+  }
+  return runTool(title, request);
+}
 
 const runs = [
   await run('POST /vault/v1/keys/decrypt', {
