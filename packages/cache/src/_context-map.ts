@@ -5,8 +5,8 @@
  * A trie of nested maps, name then value, walked in sorted name order. A one-entry context (the
  * usual `{ organization_id }`) costs two Map lookups of short strings and no allocation beyond
  * `Object.keys`. The obvious alternative, a string key from core's `canonicalContext` (sorted
- * JSON), serialises the context on every call: about 5x the cost for one entry and 10x for three
- * in our measurements (see the README).
+ * JSON), serialises the context on every call: for three entries, core's `canonicalContext`
+ * alone measured 1.5-2 µs against 0.6-1.5 µs for this whole cache hit (on a loaded machine).
  * @module
  */
 import type { KeyContext } from '@vault-envelope/core';
