@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MasterKeyError, startServer } from '@vault-envelope/server';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { call, client } from './_helpers.js';
 
@@ -99,6 +100,16 @@ describe('restart', () => {
       expect(bytes.includes(Buffer.from(dk.data_key))).toBe(false);
       expect(bytes.includes(keyBytes)).toBe(false);
     }
+  });
+
+  test('the schema is versioned: a database from a newer server is refused, not guessed at', async () => {
+    const dir = tempDir();
+    await (await startServer(options(dir))).close();
+    const db = new Database(join(dir, 'vault.sqlite'));
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.pragma('user_version = 99');
+    db.close();
+    await expect(startServer(options(dir))).rejects.toThrow(/schema version 99/);
   });
 
   test('--memory writes no files', async () => {
