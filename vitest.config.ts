@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     projects: [
       ...['core', 'remote', 'cache', 'server'].map((name) => ({
-        extends: true,
+        extends: true as const,
         test: {
           name,
           root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
@@ -29,7 +29,7 @@ export default defineConfig({
       // Runs every example as a child process against the built packages (a smoke test of the
       // examples and the demo, as a user runs them).
       {
-        extends: true,
+        extends: true as const,
         test: {
           name: 'examples',
           root: fileURLToPath(new URL('./examples', import.meta.url)),
