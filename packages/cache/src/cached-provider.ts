@@ -93,6 +93,15 @@ function sameKey(a: SharedDataKey, b: SharedDataKey): boolean {
   return diff === 0;
 }
 
+/** Whether a shared key's bytes are all zero (a random key is, with probability 2^-256). */
+function isZero(shared: SharedDataKey): boolean {
+  const k = shared.key;
+  let acc = 0;
+  for (let i = 0; i < k.length; i++) acc |= k[i]!;
+  k.fill(0);
+  return acc === 0;
+}
+
 const EMPTY = new Uint8Array(0);
 
 /** setTimeout's largest delay (2^31-1 ms); a longer one fires at once. */
@@ -194,6 +203,9 @@ export class CachedKeyProvider implements KeyProvider {
           }
           messages = count(usage.messages, 'usage.messages');
           bytes = count(usage.bytes, 'usage.bytes');
+          // Without maxBytes, bytes are not limited and so not counted (a cache in front declares
+          // Number.MAX_SAFE_INTEGER when it has no bound either).
+          if (!this.#o.bytesBounded) bytes = 0;
           sized = true;
         }
       }
@@ -509,6 +521,12 @@ export class CachedKeyProvider implements KeyProvider {
         ok: false,
         error: new KeyProviderError('the key provider returned a malformed data key', { cause }),
       };
+    }
+    if (isZero(shared)) {
+      // A provider that hands one DataKey object to two callers gives the second a key the first
+      // owner already zeroed; caching it would encrypt under a known key.
+      shared.destroy();
+      return { ok: false, error: new KeyProviderError('the key provider returned an all-zero data key') };
     }
     // Keys fetched before a clear() are not cached, and neither are keys already past their
     // deadline (a provider call slower than maxAge): the waiters get copies.

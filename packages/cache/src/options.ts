@@ -30,8 +30,9 @@ export interface KeyCacheOptions {
   maxMessages?: number;
   /**
    * Most plaintext bytes encrypted under one cached data key. When set, a `createDataKey` call
-   * that declares no `usage` can not be counted and gets a fresh key that is not cached.
-   * @default unbounded (Number.MAX_SAFE_INTEGER)
+   * that declares no `usage` can not be counted and gets a fresh key that is not cached. When not
+   * set, bytes are neither limited nor counted.
+   * @default unbounded
    */
   maxBytes?: number;
   /**

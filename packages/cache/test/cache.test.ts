@@ -255,6 +255,38 @@ describe('copy safety and zeroization', () => {
     await expect(keys.createDataKey(ctx)).rejects.toBeInstanceOf(KeyProviderError);
     expect(keys.stats().size).toBe(0);
   });
+  test('an all-zero key (a DataKey handed out twice and zeroed by its first owner) is refused', async () => {
+    const inner = new MemoryKeyProvider();
+    const once = await inner.createDataKey(ctx);
+    const reused = { createDataKey: async () => once, decryptDataKey: async () => once };
+    const keys = cachedKeyProvider(reused, { maxAge: 1000 });
+    await keys.createDataKey(ctx); // takes the key and zeroes the provider's buffer
+    keys.clear();
+    await expect(keys.createDataKey(ctx)).rejects.toBeInstanceOf(KeyProviderError);
+    expect(keys.stats().size).toBe(0);
+  });
+
+  test('a cache can wrap another cache: each owns its copy, the outer declares its full usage', async () => {
+    const clock = new FakeClock();
+    const provider = new CountingProvider();
+    const inner = cachedKeyProvider(provider, { maxAge: 10_000, maxMessages: 100, clock: clock.read });
+    const outer = cachedKeyProvider(inner, { maxAge: 1000, maxMessages: 10, clock: clock.read });
+    const a = await outer.createDataKey(ctx);
+    expect(await outer.createDataKey(ctx)).toBe(a);
+    const innerKey = await inner.createDataKey(ctx, { usage: { messages: 0, bytes: 0 } });
+    expect(innerKey).not.toBe(a);
+    expect(innerKey.key).toEqual(a.key);
+    expect(inner.stats().hits).toBe(1); // the outer's 10 messages were counted by the inner cache
+    clock.advance(1001); // the outer key expires and is zeroed; the inner one lives on
+    expect(destroyed(a)).toBe(false);
+    const b = await outer.createDataKey(ctx);
+    expect(destroyed(a)).toBe(true);
+    expect(destroyed(innerKey)).toBe(false);
+    expect(b.key).toEqual(innerKey.key); // 10 + 10 messages fit in the inner key's 100
+    expect(provider.creates).toBe(1);
+    await outer.close();
+    await inner.close();
+  });
 });
 
 describe('failures and signals', () => {
