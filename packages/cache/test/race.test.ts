@@ -208,3 +208,65 @@ test('refresh-ahead never blocks callers while a valid key exists', async () => 
     { numRuns: 40 },
   );
 });
+
+test('any interleaving of calls, failures, clear() and close(): nothing hangs, counters add up, every key ends zeroed', async () => {
+  const step = fc.oneof(
+    fc.record({
+      op: fc.constant('create' as const),
+      ctx: fc.integer({ min: 0, max: 2 }),
+      messages: fc.integer({ min: 1, max: 3 }),
+    }),
+    fc.record({ op: fc.constant('decrypt' as const), blob: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 700 }) }),
+    fc.constant({ op: 'clear' as const }),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.scheduler(),
+      fc.array(step, { maxLength: 30 }),
+      fc.integer({ min: 0, max: 3 }),
+      async (s, steps, fails) => {
+        const { inner, calls, provider } = scheduledProvider(s, fails);
+        const clock = new FakeClock();
+        const blobs: Uint8Array[] = [];
+        for (let i = 0; i < 3; i++) blobs.push((await inner.createDataKey({ b: String(i) })).encryptedKeys);
+        const keys = cachedKeyProvider(provider, {
+          maxAge: 1000,
+          maxMessages: 4,
+          capacity: 2,
+          refreshAhead: 300,
+          staleIfError: 500,
+          isTransientError: () => true,
+          clock: clock.read,
+        });
+        const handedOut: DataKey[] = [];
+        const settled = steps.map(async (st, i) => {
+          await s.schedule(Promise.resolve(), `step ${i}`);
+          if (st.op === 'advance') return clock.advance(st.ms);
+          if (st.op === 'clear') return keys.clear();
+          const p =
+            st.op === 'create'
+              ? keys.createDataKey({ t: String(st.ctx) }, { usage: { messages: st.messages, bytes: 0 } })
+              : keys.decryptDataKey(blobs[st.blob]!);
+          await p.then(
+            (k) => void handedOut.push(k),
+            () => {},
+          );
+        });
+        await s.waitAll();
+        await Promise.all(settled); // nothing hangs
+        const st = keys.stats();
+        expect(st.remoteCalls).toBe(st.misses - st.coalesced + st.refreshes);
+        expect(calls.length).toBe(st.remoteCalls);
+        const closing = keys.close();
+        await s.waitAll();
+        await closing;
+        expect(keys.stats()).toMatchObject({ size: 0, inFlight: 0 });
+        for (const k of handedOut) {
+          if (k instanceof SharedDataKey) expect(k.destroyed).toBe(true);
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
