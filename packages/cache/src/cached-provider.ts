@@ -5,7 +5,8 @@
  *
  * Design (see docs/caching.md):
  * - Hits return the same {@link SharedDataKey} (read-only, copies out) through a promise kept on
- *   the entry, so a hit allocates nothing and awaits nothing.
+ *   the entry, so a hit creates no promise and awaits nothing (a decrypt hit allocates nothing;
+ *   an encrypt hit only the array of `Object.keys`).
  * - Expiry: every call first drops the entries past their deadline (the deadline list is sorted,
  *   so this looks at its head only). With the default clock, one unref'd timer also fires at the
  *   earliest deadline, so that an idle cache zeroes its expired keys on time; it never keeps a
