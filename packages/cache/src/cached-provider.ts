@@ -115,6 +115,13 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
  * read-only (`key` is a fresh copy on every read), zeroed by the cache when evicted, expired,
  * cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
  * belong to the caller.
+ *
+ * @example
+ * ```ts
+ * const keys = new CachedKeyProvider(new MemoryKeyProvider(), { maxAge: 60_000 });
+ * const a = await keys.createDataKey({ organization_id: 'org_1' });
+ * (await keys.decryptDataKey(a.encryptedKeys)) === a; // true: served from the cache
+ * ```
  */
 export class CachedKeyProvider implements KeyProvider {
   readonly #provider: KeyProvider;
