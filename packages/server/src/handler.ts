@@ -38,11 +38,13 @@ interface RequestState {
   route: string;
   headers: Record<string, string>;
   dropped: boolean;
+  /** The answer already carries `X-Request-ID`. */
+  stamped: boolean;
 }
 
 type Env = { Variables: { state: RequestState } };
 
-const ERROR_HEADERS = { 'Content-Type': 'application/json' };
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const EXPOSED = [
   'X-Request-ID',
   'X-RateLimit-Limit',
@@ -52,8 +54,21 @@ const EXPOSED = [
   'Idempotent-Replayed',
 ];
 
-function jsonResponse(status: number, text: string, headers: Record<string, string>): Response {
-  return new Response(text, { status, headers: { ...ERROR_HEADERS, ...headers } });
+/**
+ * A JSON answer with the request id. Headers are a plain record, which `@hono/node-server` writes
+ * without building a `Headers` object.
+ */
+function jsonResponse(
+  state: RequestState,
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+): Response {
+  state.stamped = true;
+  return new Response(text, {
+    status,
+    headers: { ...JSON_HEADERS, 'X-Request-ID': state.id, ...headers },
+  });
 }
 
 function errorText(message: string): string {
@@ -154,12 +169,14 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
       route: `${c.req.method} (unmatched)`,
       headers: {},
       dropped: false,
+      stamped: false,
     };
     c.set('state', state);
     await next();
     total++;
     counts.set(state.route, (counts.get(state.route) ?? 0) + 1);
-    if (!state.dropped) c.res.headers.set('X-Request-ID', state.id);
+    // Answers not made here (a CORS preflight) get the request id too.
+    if (!state.dropped && !state.stamped) c.res.headers.set('X-Request-ID', state.id);
     if (log !== undefined) {
       const ms = (performance.now() - state.start).toFixed(1);
       const status = state.dropped ? 'dropped' : String(c.res.status);
@@ -209,7 +226,7 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
 
   function fail(state: RequestState, e: unknown): Response {
     if (e instanceof HttpError) {
-      return jsonResponse(e.status, errorText(e.message), { ...state.headers, ...e.headers });
+      return jsonResponse(state, e.status, errorText(e.message), { ...state.headers, ...e.headers });
     }
     // A bug, not a client's mistake: say so somewhere. Messages are ours or SQLite's, never a
     // value or a key (those never reach an error message in this package).
@@ -217,7 +234,7 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
     (log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
       `${new Date().toISOString()} error ${state.id} ${what}`,
     );
-    return jsonResponse(500, errorText('Internal server error'), state.headers);
+    return jsonResponse(state, 500, errorText('Internal server error'), state.headers);
   }
 
   function drop(state: RequestState): Response {
@@ -276,7 +293,7 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
           response = await run(def, request);
         }
         const headers = replayed ? { ...state.headers, 'Idempotent-Replayed': 'true' } : state.headers;
-        return jsonResponse(response.status, response.body, headers);
+        return jsonResponse(state, response.status, response.body, headers);
       } catch (e) {
         return fail(state, e);
       }
