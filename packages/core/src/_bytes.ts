@@ -137,6 +137,14 @@ export function utf8(text: string): Uint8Array {
   return utf8Encoder.encode(text);
 }
 
+/**
+ * Encodes `text` as UTF-8 into `out` (lone surrogates become U+FFFD, as in {@link utf8}).
+ * @returns The number of bytes written; less than the encoding's length when `out` is too small.
+ */
+export function utf8Into(text: string, out: Uint8Array): number {
+  return utf8Encoder.encodeInto(text, out).written;
+}
+
 /** Length in bytes of the UTF-8 encoding of `text`. */
 export function utf8Length(text: string): number {
   if (NodeBuffer !== undefined) return NodeBuffer.byteLength(text, 'utf8');

@@ -8,7 +8,7 @@
  * @module
  */
 import { aobject, astringOrBytes, isBytes } from './_assert.js';
-import { encodeBase64, fromUtf8, utf8 } from './_bytes.js';
+import { encodeBase64, fromUtf8, utf8, utf8Into, utf8Length } from './_bytes.js';
 import { type AeadBackend, type BackendChoice, type PreparedKey, selectBackend } from './aead.js';
 import { FormatError, KeyDestroyedError, KeyProviderError } from './errors.js';
 import {
@@ -146,30 +146,70 @@ function decryptKeyOptions(signal: AbortSignal | undefined): KeyRequestOptions {
   return signal === undefined ? {} : { signal };
 }
 
-/** Plaintext bytes, and whether we made them (and so must zero them). */
-function plaintextBytes(plaintext: unknown): { bytes: Uint8Array; owned: boolean } {
+/** The UTF-8 length of a plaintext, checked against the GCM limit, without encoding it. */
+function plaintextLength(plaintext: unknown): number {
   astringOrBytes(plaintext, 'plaintext');
-  const owned = typeof plaintext === 'string';
-  const bytes = owned ? utf8(plaintext as string) : (plaintext as Uint8Array);
-  if (bytes.length > MAX_PLAINTEXT_LENGTH) {
+  const n = typeof plaintext === 'string' ? utf8Length(plaintext) : (plaintext as Uint8Array).length;
+  if (n > MAX_PLAINTEXT_LENGTH) {
     throw new RangeError(`plaintext is longer than the GCM limit of ${MAX_PLAINTEXT_LENGTH} bytes`);
   }
-  return { bytes, owned };
+  return n;
 }
+
+/** Plaintext bytes, and whether we made them (and so must zero them). */
+function plaintextBytes(plaintext: unknown): { bytes: Uint8Array; owned: boolean } {
+  plaintextLength(plaintext);
+  const owned = typeof plaintext === 'string';
+  return { bytes: owned ? utf8(plaintext as string) : (plaintext as Uint8Array), owned };
+}
+
+/** A checked single-message encryption request. */
+interface EncryptRequest {
+  context: KeyContext;
+  aad: Uint8Array | undefined;
+  length: number;
+  keyOptions: CreateDataKeyOptions;
+}
+
+function encryptRequest(plaintext: unknown, options: EncryptOptions): EncryptRequest {
+  aobject(options, 'encrypt options');
+  const context = validateKeyContext(options.context);
+  const aad = toAad(options.aad);
+  const length = plaintextLength(plaintext);
+  return { context, aad, length, keyOptions: keyOptions(options.signal, { messages: 1, bytes: length }) };
+}
+
+const identity = <T>(x: T): T => x;
+
+/** UTF-8 plaintext bytes to a string; the bytes are zeroed either way. */
+function textOf(bytes: Uint8Array): string {
+  try {
+    return fromUtf8(bytes);
+  } catch {
+    throw new FormatError('the plaintext is not valid UTF-8; use decrypt() for binary data');
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/**
+ * Plaintexts and messages up to this many bytes are laid out in scratch buffers that each
+ * Envelope keeps, instead of fresh allocations: the UTF-8 bytes of a string plaintext (zeroed
+ * right after use) and, for the base64 methods, the binary message before it is encoded. Both
+ * are filled and consumed within one synchronous stretch, so no other call can see them.
+ */
+const SCRATCH_SIZE = 16 * 1024;
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Key material checked out for use: the prepared handle, and how to give it back. */
+/** Key material checked out for a batch: the prepared handle, and how to give it back. */
 interface KeyLease {
   prepared: PreparedKey;
-  encryptedKeysLength: number;
-  writeEncryptedKeys(out: Uint8Array, offset: number): void;
+  dataKey: DataKey;
   release(): void;
 }
-
-const noop = (): void => {};
 
 /** How many times a key destroyed between lookup and use is looked up again. */
 const DESTROYED_RETRIES = 3;
@@ -195,6 +235,8 @@ export class Envelope {
   readonly #keys: KeyProvider;
   readonly #backend: AeadBackend;
   readonly #prepare: (key: Uint8Array) => PreparedKey;
+  #plaintextScratch: Uint8Array | undefined;
+  #messageScratch: Uint8Array | undefined;
 
   /**
    * @param options - `keys` (required), `backend` (default `'auto'`).
@@ -222,65 +264,155 @@ export class Envelope {
     return this.#backend.name;
   }
 
-  /** Checks out prepared key material for `dk`: shared keys keep theirs, owned keys are zeroed after. */
-  #lease(dk: DataKey): KeyLease {
-    if (dk instanceof SharedDataKey) {
-      return {
-        prepared: dk.prepared(this.#backend, this.#prepare),
-        encryptedKeysLength: dk.encryptedKeysLength,
-        writeEncryptedKeys: (out, offset) => dk.copyEncryptedKeysInto(out, offset),
-        release: noop,
-      };
-    }
+  /**
+   * The prepared key for `dk`. A {@link SharedDataKey} keeps its prepared state; a plain DataKey
+   * belongs to us (the KeyProvider contract): its bytes are zeroed here and the handle must be
+   * destroyed after use ({@link Envelope.#release}).
+   * @throws KeyDestroyedError when a shared key was destroyed; KeyProviderError on a malformed key.
+   */
+  #prepared(dk: DataKey): PreparedKey {
+    if (dk instanceof SharedDataKey) return dk.prepared(this.#backend, this.#prepare);
     try {
       checkDataKey(dk);
     } catch (cause) {
       throw new KeyProviderError('the key provider returned a malformed data key', { cause });
     }
-    // A plain DataKey belongs to us (the KeyProvider contract): use it, then zero it. Read `key`
-    // once, since a provider may return a fresh copy on every read.
+    // Read `key` once, since a provider may return a fresh copy on every read.
     const key = dk.key;
-    let prepared: PreparedKey;
     try {
-      prepared = this.#backend.prepare(key);
+      return this.#backend.prepare(key);
     } finally {
       key.fill(0);
     }
-    const k = dk.encryptedKeys;
-    return {
-      prepared,
-      encryptedKeysLength: k.length,
-      writeEncryptedKeys: (out, offset) => out.set(k, offset),
-      release: () => prepared.destroy(),
-    };
   }
 
-  /** Fetches a key and leases it, asking again when a shared key was destroyed in between. */
+  #release(dk: DataKey, prepared: PreparedKey): void {
+    if (!(dk instanceof SharedDataKey)) prepared.destroy();
+  }
+
+  /**
+   * {@link Envelope.#prepared}, or `undefined` when a shared key was destroyed between lookup and
+   * use and the caller may ask the provider again (`attempt` below {@link DESTROYED_RETRIES}).
+   */
+  #preparedOrRetry(dk: DataKey, attempt: number): PreparedKey | undefined {
+    try {
+      return this.#prepared(dk);
+    } catch (e) {
+      if (e instanceof KeyDestroyedError && attempt < DESTROYED_RETRIES) return undefined;
+      throw e;
+    }
+  }
+
+  /** Fetches a key and leases it (batches), asking again when a shared key was destroyed in between. */
   async #acquire(fetch: () => Promise<DataKey>): Promise<KeyLease> {
     for (let attempt = 0; ; attempt++) {
-      const dk = await fetch();
+      const dataKey = await fetch();
+      const prepared = this.#preparedOrRetry(dataKey, attempt);
+      if (prepared !== undefined)
+        return { prepared, dataKey, release: () => this.#release(dataKey, prepared) };
+    }
+  }
+
+  /**
+   * Lays out one format A message under a prepared key: `IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`,
+   * written in place (the backend writes CT and TAG straight into the message).
+   * @param length - The plaintext's UTF-8 length (from {@link plaintextLength}).
+   * @param scratch - Build the message in the Envelope's scratch buffer (the caller encodes it
+   *   before anything else can run); else in a new buffer the caller may keep.
+   */
+  #seal(
+    dk: DataKey,
+    prepared: PreparedKey,
+    plaintext: string | Uint8Array,
+    length: number,
+    aad: Uint8Array | undefined,
+    scratch: boolean,
+  ): Uint8Array {
+    const shared = dk instanceof SharedDataKey ? dk : undefined;
+    const blob = shared === undefined ? dk.encryptedKeys : undefined;
+    const kLen = shared !== undefined ? shared.encryptedKeysLength : blob!.length;
+    const header = headerLengthA(kLen);
+    const total = header + length;
+    let out: Uint8Array;
+    if (scratch && total <= SCRATCH_SIZE) {
+      this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
+      out = this.#messageScratch.subarray(0, total);
+    } else out = new Uint8Array(total);
+    const backend = this.#backend;
+    backend.fillIv(out, 0);
+    const kAt = writeLeb128u32(kLen, out, IV_LENGTH + TAG_LENGTH);
+    if (shared !== undefined) shared.copyEncryptedKeysInto(out, kAt);
+    else out.set(blob!, kAt);
+    const iv = out.subarray(0, IV_LENGTH);
+    if (typeof plaintext !== 'string') {
+      backend.encrypt(prepared, iv, plaintext, aad, out, header, IV_LENGTH);
+      return out;
+    }
+    let pt: Uint8Array;
+    if (length <= SCRATCH_SIZE) {
+      this.#plaintextScratch ??= new Uint8Array(SCRATCH_SIZE);
+      pt = this.#plaintextScratch.subarray(0, length);
+    } else pt = new Uint8Array(length);
+    try {
+      // The length was taken from the same string, so the encoding fills `pt` exactly.
+      if (utf8Into(plaintext, pt) !== length) throw new Error('UTF-8 length changed while encrypting');
+      backend.encrypt(prepared, iv, pt, aad, out, header, IV_LENGTH);
+    } finally {
+      pt.fill(0);
+    }
+    return out;
+  }
+
+  #open(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Uint8Array {
+    return this.#backend.decrypt(prepared, parts.iv, parts.ciphertext, parts.tag, aad);
+  }
+
+  // The single-message methods are the hot path: one `await` (the provider call) each, no
+  // closures per call, no intermediate copy of a string plaintext. The public methods return the
+  // private async method's promise as it is, which costs no extra turn of the microtask queue.
+
+  /** Encrypts one message and hands it to `finish` before anything else can run (see `scratch`). */
+  async #encryptOne<T>(
+    plaintext: string | Uint8Array,
+    options: EncryptOptions,
+    scratch: boolean,
+    finish: (message: Uint8Array) => T,
+  ): Promise<T> {
+    const r = encryptRequest(plaintext, options);
+    for (let attempt = 0; ; attempt++) {
+      const dk = await this.#keys.createDataKey(r.context, r.keyOptions);
+      const prepared = this.#preparedOrRetry(dk, attempt);
+      if (prepared === undefined) continue;
       try {
-        return this.#lease(dk);
-      } catch (e) {
-        if (!(e instanceof KeyDestroyedError) || attempt >= DESTROYED_RETRIES) throw e;
+        return finish(this.#seal(dk, prepared, plaintext, r.length, r.aad, scratch));
+      } finally {
+        this.#release(dk, prepared);
       }
     }
   }
 
-  /** Lays out one format A message under a leased key. */
-  #seal(lease: KeyLease, plaintext: Uint8Array, aad: Uint8Array | undefined): Uint8Array {
-    const kLen = lease.encryptedKeysLength;
-    const header = headerLengthA(kLen);
-    const out = new Uint8Array(header + plaintext.length);
-    this.#backend.fillIv(out, 0);
-    const kAt = writeLeb128u32(kLen, out, IV_LENGTH + TAG_LENGTH);
-    lease.writeEncryptedKeys(out, kAt);
-    this.#backend.encrypt(lease.prepared, out.subarray(0, IV_LENGTH), plaintext, aad, out, header, IV_LENGTH);
-    return out;
-  }
-
-  #open(lease: KeyLease, parts: CiphertextParts, aad: Uint8Array | undefined): Uint8Array {
-    return this.#backend.decrypt(lease.prepared, parts.iv, parts.ciphertext, parts.tag, aad);
+  /** Decrypts one message and hands the plaintext to `finish`. */
+  async #decryptOne<T>(
+    ciphertext: string | Uint8Array,
+    options: DecryptOptions,
+    finish: (plaintext: Uint8Array) => T,
+  ): Promise<T> {
+    aobject(options, 'decrypt options');
+    const aad = toAad(options.aad);
+    const parts = parseCiphertext(ciphertextBytes(ciphertext), options.format);
+    const keyOpts = decryptKeyOptions(options.signal);
+    for (let attempt = 0; ; attempt++) {
+      const dk = await this.#keys.decryptDataKey(parts.encryptedKeys, keyOpts);
+      const prepared = this.#preparedOrRetry(dk, attempt);
+      if (prepared === undefined) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = this.#open(prepared, parts, aad);
+      } finally {
+        this.#release(dk, prepared);
+      }
+      return finish(bytes);
+    }
   }
 
   /**
@@ -294,8 +426,9 @@ export class Envelope {
    * const ct = await envelope.encrypt('4111 1111 1111 1111', { context: { organization_id: 'org_1' } });
    * ```
    */
-  async encrypt(plaintext: string | Uint8Array, options: EncryptOptions): Promise<string> {
-    return encodeBase64(await this.encryptToBytes(plaintext, options));
+  encrypt(plaintext: string | Uint8Array, options: EncryptOptions): Promise<string> {
+    // The message is built in the scratch buffer and encoded before #encryptOne returns.
+    return this.#encryptOne(plaintext, options, true, encodeBase64);
   }
 
   /**
@@ -306,22 +439,8 @@ export class Envelope {
    * @returns The binary message.
    * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    */
-  async encryptToBytes(plaintext: string | Uint8Array, options: EncryptOptions): Promise<Uint8Array> {
-    aobject(options, 'encrypt options');
-    const context = validateKeyContext(options.context);
-    const aad = toAad(options.aad);
-    const { bytes, owned } = plaintextBytes(plaintext);
-    try {
-      const opts = keyOptions(options.signal, { messages: 1, bytes: bytes.length });
-      const lease = await this.#acquire(() => this.#keys.createDataKey(context, opts));
-      try {
-        return this.#seal(lease, bytes, aad);
-      } finally {
-        lease.release();
-      }
-    } finally {
-      if (owned) bytes.fill(0);
-    }
+  encryptToBytes(plaintext: string | Uint8Array, options: EncryptOptions): Promise<Uint8Array> {
+    return this.#encryptOne(plaintext, options, false, identity);
   }
 
   /**
@@ -336,17 +455,8 @@ export class Envelope {
    * const bytes = await envelope.decrypt(ct, { aad: 'users/42/ssn' });
    * ```
    */
-  async decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<Uint8Array> {
-    aobject(options, 'decrypt options');
-    const aad = toAad(options.aad);
-    const parts = parseCiphertext(ciphertextBytes(ciphertext), options.format);
-    const keyOpts = decryptKeyOptions(options.signal);
-    const lease = await this.#acquire(() => this.#keys.decryptDataKey(parts.encryptedKeys, keyOpts));
-    try {
-      return this.#open(lease, parts, aad);
-    } finally {
-      lease.release();
-    }
+  decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<Uint8Array> {
+    return this.#decryptOne(ciphertext, options, identity);
   }
 
   /**
@@ -356,15 +466,8 @@ export class Envelope {
    * @returns The plaintext string.
    * @throws FormatError also when the plaintext is not valid UTF-8 (use `decrypt` for binary data).
    */
-  async decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<string> {
-    const bytes = await this.decrypt(ciphertext, options);
-    try {
-      return fromUtf8(bytes);
-    } catch {
-      throw new FormatError('the plaintext is not valid UTF-8; use decrypt() for binary data');
-    } finally {
-      bytes.fill(0);
-    }
+  decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<string> {
+    return this.#decryptOne(ciphertext, options, textOf);
   }
 
   /**
@@ -440,7 +543,17 @@ export class Envelope {
           try {
             g.indexes.forEach((index, j) => {
               try {
-                results[index] = { ok: true, value: this.#seal(lease, g.pts[j]!, g.aads[j]) };
+                results[index] = {
+                  ok: true,
+                  value: this.#seal(
+                    lease.dataKey,
+                    lease.prepared,
+                    g.pts[j]!,
+                    g.pts[j]!.length,
+                    g.aads[j],
+                    false,
+                  ),
+                };
               } catch (error) {
                 results[index] = { ok: false, error: asError(error) };
               }
@@ -512,7 +625,7 @@ export class Envelope {
         try {
           g.indexes.forEach((index, j) => {
             try {
-              results[index] = { ok: true, value: this.#open(lease, g.parts[j]!, g.aads[j]) };
+              results[index] = { ok: true, value: this.#open(lease.prepared, g.parts[j]!, g.aads[j]) };
             } catch (error) {
               results[index] = { ok: false, error: asError(error) };
             }
@@ -534,14 +647,9 @@ export class Envelope {
     return results.map((r) => {
       if (!r.ok) return r;
       try {
-        return { ok: true, value: fromUtf8(r.value) };
-      } catch {
-        return {
-          ok: false,
-          error: new FormatError('the plaintext is not valid UTF-8; use decrypt() for binary data'),
-        };
-      } finally {
-        r.value.fill(0);
+        return { ok: true, value: textOf(r.value) };
+      } catch (error) {
+        return { ok: false, error: asError(error) };
       }
     });
   }

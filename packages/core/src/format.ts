@@ -16,7 +16,7 @@
 import { astringOrBytes } from './_assert.js';
 import { decodeBase64 } from './_bytes.js';
 import { FormatError } from './errors.js';
-import { decodeLeb128u32, leb128Length, writeLeb128u32 } from './leb128.js';
+import { decodeLeb128u32, leb128Length, peekLeb128u32, writeLeb128u32 } from './leb128.js';
 
 /** A ciphertext layout: `'A'` (written), `'legacy'` (A with a 32-byte IV) or `'B'`. */
 export type CiphertextFormat = 'A' | 'legacy' | 'B';
@@ -119,6 +119,24 @@ function isWorkosBlob(p: CiphertextParts): boolean {
 }
 
 /**
+ * Whether `bytes` read as the legacy layout or as format B would have a key blob with the
+ * `WOS.EKM.` prefix: the same length checks as {@link parseLayout}, without building the parts or
+ * throwing. Detection probes both layouts on every message whose blob is not a WorkOS one (the
+ * local server's, a test double's), so a probe must be cheap.
+ */
+function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
+  const len = bytes.length;
+  const lebAt = format === 'B' ? 0 : LEGACY_IV_LENGTH + TAG_LENGTH;
+  if (len < (format === 'B' ? 2 + IV_LENGTH + TAG_LENGTH : lebAt + 2)) return false;
+  const n = peekLeb128u32(bytes, lebAt);
+  if (n <= 0) return false;
+  const kStart = lebAt + leb128Length(n);
+  const kEnd = kStart + n;
+  if (kEnd + (format === 'B' ? IV_LENGTH + TAG_LENGTH : 0) > len) return false;
+  return hasMagic(bytes, kStart, kEnd);
+}
+
+/**
  * Splits a binary message into its parts, checking every length.
  *
  * Without `format`, the layout whose key blob starts with `WOS.EKM.` wins (A, then legacy, then
@@ -140,8 +158,9 @@ export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): C
   const a = parseLayout(bytes, 'A');
   if (typeof a !== 'string' && isWorkosBlob(a)) return a;
   for (const f of ['legacy', 'B'] as const) {
+    if (!workosBlobIn(bytes, f)) continue;
     const p = parseLayout(bytes, f);
-    if (typeof p !== 'string' && isWorkosBlob(p)) return p;
+    if (typeof p !== 'string') return p;
   }
   if (typeof a === 'string') throw new FormatError(`malformed ciphertext: ${a}`);
   return a;

@@ -86,3 +86,26 @@ export function decodeLeb128u32(bytes: Uint8Array, offset: number): { value: num
   /* c8 ignore next: the fifth-byte check above makes this unreachable */
   throw new FormatError('LEB128 length exceeds 32 bits');
 }
+
+/**
+ * Decodes one strict LEB128u32 like {@link decodeLeb128u32}, but returns -1 instead of throwing
+ * (format detection probes layouts that mostly do not match, and an exception per probe costs
+ * microseconds). The encoding's length is `leb128Length(value)`, since only minimal encodings
+ * are accepted.
+ * @param bytes - The input.
+ * @param offset - Where the encoding starts.
+ * @returns The value, or -1 when the encoding is truncated, too long, above 2^32-1 or not minimal.
+ * @internal
+ */
+export function peekLeb128u32(bytes: Uint8Array, offset: number): number {
+  let value = 0;
+  for (let i = 0; i < 5; i++) {
+    const b = bytes[offset + i];
+    if (b === undefined) return -1;
+    if (i === 4 && b > 0x0f) return -1;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return b === 0 && i > 0 ? -1 : value;
+  }
+  /* c8 ignore next: the fifth-byte check above makes this unreachable */
+  return -1;
+}
