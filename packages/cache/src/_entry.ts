@@ -17,14 +17,21 @@ export class Entry implements BlobKeyed<Entry> {
   nextSame: Entry | undefined = undefined;
   /** The context the key serves encryption for; undefined once retired from encryption. */
   encContext: KeyContext | undefined = undefined;
-  /** When the key was requested from the provider. */
+  /** When the key was last requested from (or confirmed by) the provider. */
   created = 0;
-  /** Last instant it may be served: `created + maxAge`. */
+  /** Last instant it may be served for decryption: `created + maxAge`. */
   expires = 0;
   /** Last instant it is kept (as a stale fallback): `expires + staleIfError`. */
   deadline = 0;
-  /** From this instant a hit starts a background refresh (Infinity when refresh-ahead is off). */
+  /** From this instant a decrypt hit starts a background refresh (Infinity when off). */
   refreshAt = Number.POSITIVE_INFINITY;
+  /**
+   * Last instant it may be served for encryption: `maxAge` after the first request, never
+   * extended (a confirmation by `decryptDataKey` renews decryption only).
+   */
+  encExpires = 0;
+  /** From this instant an encrypt hit starts a background refresh (Infinity when off). */
+  encRefreshAt = Number.POSITIVE_INFINITY;
   /** Messages and bytes counted against the encryption limits. */
   messages = 0;
   bytes = 0;
@@ -39,8 +46,15 @@ export class Entry implements BlobKeyed<Entry> {
     this.blob = blob;
   }
 
-  /** Sets the lifetime from `created`. */
+  /** Sets both lifetimes from `created`, the moment the key was requested. */
   stamp(created: number, maxAge: number, staleIfError: number, refreshAhead: number): void {
+    this.renew(created, maxAge, staleIfError, refreshAhead);
+    this.encExpires = this.expires;
+    this.encRefreshAt = this.refreshAt;
+  }
+
+  /** Restarts the decryption lifetime from `created` (the provider confirmed the key again). */
+  renew(created: number, maxAge: number, staleIfError: number, refreshAhead: number): void {
     this.created = created;
     this.expires = created + maxAge;
     this.deadline = this.expires + staleIfError;

@@ -231,14 +231,14 @@ export class CachedKeyProvider implements KeyProvider {
       }
       const e = this.#enc.get(context);
       if (e !== undefined) {
-        if (now <= e.expires) {
+        if (now <= e.encExpires) {
           // Limits are checked on every hit; an entry exactly at a limit is still served.
           if (e.messages + messages <= o.maxMessages && e.bytes + bytes <= o.maxBytes) {
             e.messages += messages;
             e.bytes += bytes;
             this.#lists.touch(e);
             this.#hits++;
-            if (now >= e.refreshAt && this.#pendingEnc.get(e.encContext!) === undefined) {
+            if (now >= e.encRefreshAt && this.#pendingEnc.get(e.encContext!) === undefined) {
               this.#startEnc(e.encContext!, now, true);
             }
             return e.resolved;
@@ -580,11 +580,11 @@ export class CachedKeyProvider implements KeyProvider {
     const old = this.#dec.get(f.blob);
     if (old !== undefined && sameKey(old.shared, shared)) {
       // The provider confirmed the key again: keep the shared object (and the cipher state
-      // prepared on it) and restart its clock. Encryption keeps its original lifetime.
+      // prepared on it) and restart its decryption clock. Encryption keeps its original lifetime,
+      // so a key is never used to encrypt longer than maxAge after it was created.
       shared.destroy();
-      this.#retire(old);
       const o = this.#o;
-      old.stamp(Math.max(old.created, f.started), o.maxAge, o.staleIfError, o.refreshAhead);
+      old.renew(Math.max(old.created, f.started), o.maxAge, o.staleIfError, o.refreshAhead);
       this.#lists.reorder(old);
       this.#lists.touch(old);
       this.#arm();

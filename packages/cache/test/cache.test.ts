@@ -421,6 +421,25 @@ describe('refresh-ahead', () => {
     expect(keys.stats()).toMatchObject({ refreshes: 1, hits: 2, misses: 1 });
   });
 
+  test('a decrypt refresh does not take the key from encryption, nor extend its encryption life', async () => {
+    const { clock, provider, keys } = setup({ maxAge: 1000, refreshAhead: 200 });
+    const a = await keys.createDataKey(ctx);
+    clock.advance(850);
+    expect(await keys.decryptDataKey(a.encryptedKeys)).toBe(a); // starts a decrypt refresh
+    await flush();
+    expect(provider.decrypts).toBe(1);
+    expect(await keys.createDataKey(ctx)).toBe(a); // still a hit for encryption
+    expect(keys.stats().misses).toBe(1);
+    await flush(); // the encrypt hit in its window started an encrypt refresh
+    expect(provider.creates).toBe(2);
+    const b = await keys.createDataKey(ctx);
+    expect(b).not.toBe(a);
+    clock.advance(300); // 1150: past a's original maxAge, inside its renewed decryption life
+    expect(await keys.decryptDataKey(a.encryptedKeys)).toBe(a);
+    expect(destroyed(a)).toBe(false);
+    expect(keys.stats()).toMatchObject({ misses: 1, refreshes: 2 });
+  });
+
   test('a failed refresh is not cached; the current key is served until it expires', async () => {
     const { clock, provider, keys } = setup({ maxAge: 1000, refreshAhead: 200 });
     const a = await keys.createDataKey(ctx);

@@ -22,7 +22,10 @@ interface ModelEntry {
   obj: DataKey | undefined;
   ctx: number | undefined;
   blob: string;
+  /** When the key was last fetched or confirmed (its decryption age). */
   created: number;
+  /** When it was first fetched (its encryption age, never renewed). */
+  encCreated: number;
   messages: number;
   bytes: number;
 }
@@ -134,7 +137,7 @@ class Encrypt implements fc.AsyncCommand<Model, Real> {
     }
     const e = m.entries.find((x) => x.ctx === this.ctx);
     if (e !== undefined) {
-      if (now - e.created <= L.maxAge) {
+      if (now - e.encCreated <= L.maxAge) {
         if (e.messages + msgs <= L.maxMessages && e.bytes + bytes <= m.maxBytes) {
           e.messages += msgs;
           e.bytes += bytes;
@@ -161,7 +164,15 @@ class Encrypt implements fc.AsyncCommand<Model, Real> {
     expect(m.entries.some((x) => x.obj === res.v)).toBe(false);
     const blob = res.v.encryptedKeys;
     m.blobs.push({ hex: hex(blob), bytes: blob, key: res.v.key });
-    m.insert({ obj: res.v, ctx: this.ctx, blob: hex(blob), created: now, messages: msgs, bytes });
+    m.insert({
+      obj: res.v,
+      ctx: this.ctx,
+      blob: hex(blob),
+      created: now,
+      encCreated: now,
+      messages: msgs,
+      bytes,
+    });
     checkStats(m, r);
   }
   toString = () => `Encrypt(${this.ctx}, ${JSON.stringify(this.usage)})`;
@@ -202,13 +213,20 @@ class Decrypt implements fc.AsyncCommand<Model, Real> {
     if (!res.ok) throw res.e;
     expect(res.v.key).toEqual(b.key);
     if (e !== undefined) {
-      // Revived in place: same object, new clock, no longer used for encryption.
+      // Confirmed in place: same object, new decryption clock; its encryption age is unchanged.
       expect(res.v).toBe(e.obj);
       e.created = now;
-      e.ctx = undefined;
       m.touch(e);
     } else {
-      m.insert({ obj: res.v, ctx: undefined, blob: b.hex, created: now, messages: 0, bytes: 0 });
+      m.insert({
+        obj: res.v,
+        ctx: undefined,
+        blob: b.hex,
+        created: now,
+        encCreated: now,
+        messages: 0,
+        bytes: 0,
+      });
     }
     checkStats(m, r);
   }
