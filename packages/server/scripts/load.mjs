@@ -12,7 +12,7 @@
  * @module
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -132,6 +132,20 @@ function runWrk(title, { path, method, body }) {
 const runTool = values.tool === 'wrk' ? runWrk : runAutocannon;
 const warmup = Number(values.warmup);
 
+/**
+ * CPU seconds (user + system) the server process has used, from /proc (Linux); undefined elsewhere.
+ * Divided by the requests of a run it gives the server's CPU cost per request, a figure that does
+ * not depend on what else the machine is doing, unlike req/s and latency.
+ */
+function serverCpuSeconds() {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
 /** A short unmeasured run first, so that the JIT has compiled the route before it is timed. */
 async function run(title, request) {
   if (warmup > 0) {
@@ -140,7 +154,13 @@ async function run(title, request) {
     await runTool(title, request);
     duration = measured;
   }
-  return runTool(title, request);
+  const before = serverCpuSeconds();
+  const row = await runTool(title, request);
+  const after = serverCpuSeconds();
+  if (before !== undefined && after !== undefined && row.requests > 0) {
+    row['server CPU µs/req'] = Math.round(((after - before) * 1e6) / row.requests);
+  }
+  return row;
 }
 
 const runs = [
