@@ -256,7 +256,7 @@ run(async () => {
           ? undefined
           : vault.local.stats().requests['POST /vault/v1/keys/decrypt'] - before;
       const s = cache?.stats();
-      const hitRatio = s === undefined ? undefined : s.hits / Math.max(1, s.hits + s.misses + s.coalesced);
+      const hitRatio = s === undefined ? undefined : s.hits / Math.max(1, s.hits + s.misses);
       results.push({ mode, ...r, keyCalls: keys.calls.decrypt, serverCalls: server, hitRatio });
       console.log(
         `   ${mode}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, ${keys.calls.decrypt} key-service calls, ${r.errors} errors`,
