@@ -239,7 +239,9 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
 
   function drop(state: RequestState): Response {
     state.dropped = true;
-    return new Response(null, { status: 599, headers: { 'x-vault-drop': '1' } });
+    const res = new Response(null, { status: 599 });
+    dropped.add(res);
+    return res;
   }
 
   async function run(def: RouteDef, request: RouteRequest): Promise<StoredResponse> {
@@ -251,6 +253,9 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
       throw e;
     }
   }
+
+  /** Answers that stand for a dropped connection. */
+  const dropped = new WeakSet<Response>();
 
   const routes = [...v1Routes({ keyring, objects }), ...seedRoutes({ keyring, objects })];
   const patterns = routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
@@ -323,7 +328,9 @@ export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'>
     apiKeys: [...apiKeys.keys],
     async fetch(request: Request, env?: NodeBindings): Promise<Response> {
       const res = await app.fetch(request, env);
-      if (res.headers.get('x-vault-drop') === '1') {
+      // A WeakSet, not a marker header: reading `headers` would make @hono/node-server build a
+      // Headers object for every answer.
+      if (dropped.has(res)) {
         if (env?.incoming?.socket !== undefined) {
           env.incoming.socket.destroy();
           return RESPONSE_ALREADY_SENT;
