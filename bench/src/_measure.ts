@@ -40,6 +40,18 @@ export interface MeasureSettings {
   warmupMs: number;
   /** Target duration of one sample, in ns (sets the batch size). */
   sampleNs: number;
+  /**
+   * What a sample's duration is: `'wall'` (elapsed time, the default and the right measure on a
+   * quiet machine) or `'cpu'` (this process's CPU time, which time spent descheduled on a loaded
+   * machine does not inflate; wrong for anything that waits on another process).
+   */
+  clock?: 'wall' | 'cpu';
+}
+
+/** This process's CPU time (user + system, all threads), in ms. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** What was measured for one contender. */
@@ -58,7 +70,11 @@ export interface Measurement {
   samples: number;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+// A scavenge between contenders (with --expose-gc), so that young garbage one leaves behind is
+// not collected on another's time. Never a full collection: V8's forced full GC flushes compiled
+// code, and every contender would then spend its next short round re-optimising (measured: pure
+// JavaScript AES ran 5x slower).
+const gc = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
 
 /** Runs `loop(n)` and returns the elapsed time in ns, awaiting it when it returns a promise. */
 async function timeLoop(loop: (n: number) => unknown, n: number): Promise<number> {
@@ -114,12 +130,13 @@ export async function measureGroup(
     const bench = new Bench({
       time: settings.timeMs,
       warmupTime: settings.warmupMs,
-      warmupIterations: 2,
-      iterations: 5,
-      now: hrtimeNow,
+      // Slow contenders (a real key call, a 1 MiB message) get at least one sample per round.
+      warmupIterations: 1,
+      iterations: 1,
+      now: settings.clock === 'cpu' ? cpuNow : hrtimeNow,
       throws: true,
       // A collection left over by the previous contender must not land on this one.
-      setup: () => gc?.(),
+      setup: () => gc?.({ type: 'minor' }),
     });
     const n = contenders.length;
     for (let i = 0; i < n; i++) {

@@ -210,7 +210,10 @@ async function burst(
  * @returns Hit and miss measurements and the burst counts.
  */
 export async function runCacheCase(ctx: RunContext): Promise<CacheResult> {
-  const small: MeasureSettings = { ...ctx.settings, sampleNs: 100_000 };
+  const small: MeasureSettings = {
+    ...ctx.settings,
+    sampleNs: ctx.settings.clock === 'cpu' ? 400_000 : 100_000,
+  };
   ctx.log('  hit vs Map.get');
   const hit = await measureHits(small);
   ctx.log('  miss vs the bare provider');

@@ -25,8 +25,16 @@ import { runServerCase, type ServerResult } from './case-server.js';
 const CASES = ['crypto', 'cache', 'handler', 'server'] as const;
 type CaseId = (typeof CASES)[number];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; cases: Set<CaseId>; out: string } {
+function parseArgs(argv: readonly string[]): {
+  quick: boolean;
+  cases: Set<CaseId>;
+  out: string;
+  clock: 'wall' | 'cpu';
+  sizes: number[] | undefined;
+} {
   let quick = false;
+  let sizes: number[] | undefined;
+  let clock: 'wall' | 'cpu' = 'wall';
   let cases = new Set<CaseId>(CASES);
   let out = fileURLToPath(new URL('../results/', import.meta.url));
   for (const a of argv) {
@@ -37,13 +45,23 @@ function parseArgs(argv: readonly string[]): { quick: boolean; cases: Set<CaseId
         if (!(CASES as readonly string[]).includes(n)) throw new TypeError(`unknown case ${n}`);
       cases = new Set(names as CaseId[]);
     } else if (a.startsWith('--out=')) out = a.slice('--out='.length);
-    else throw new TypeError(`unknown option ${a} (known: --quick, --cases=${CASES.join(',')}, --out=DIR)`);
+    else if (a === '--clock=cpu' || a === '--clock=wall') clock = a === '--clock=cpu' ? 'cpu' : 'wall';
+    else if (a.startsWith('--sizes=')) {
+      sizes = a.slice('--sizes='.length).split(',').map(Number);
+      if (sizes.some((n) => !Number.isInteger(n) || n < 0)) throw new TypeError(`bad sizes in ${a}`);
+    } else {
+      throw new TypeError(
+        `unknown option ${a} (known: --quick, --cases=${CASES.join(',')}, --sizes=N,N, --out=DIR, --clock=wall|cpu)`,
+      );
+    }
   }
-  return { quick, cases, out };
+  return { quick, cases, out, clock, sizes };
 }
 
-const FULL: MeasureSettings = { rounds: 5, timeMs: 100, warmupMs: 25, sampleNs: 200_000 };
-const QUICK: MeasureSettings = { rounds: 4, timeMs: 40, warmupMs: 10, sampleNs: 200_000 };
+// Many short rounds rather than a few long ones: load from other processes comes in bursts of
+// milliseconds to seconds, and short interleaved rounds spread each burst over every contender.
+const FULL: MeasureSettings = { rounds: 25, timeMs: 20, warmupMs: 4, sampleNs: 100_000 };
+const QUICK: MeasureSettings = { rounds: 11, timeMs: 6, warmupMs: 2, sampleNs: 100_000 };
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -72,8 +90,13 @@ async function main(): Promise<void> {
   }
   const ctx: RunContext = {
     quick: args.quick,
-    settings: args.quick ? QUICK : FULL,
-    sizes: args.quick ? QUICK_SIZES : FULL_SIZES,
+    // The CPU clock costs about 1 µs a reading: longer samples keep that below half a percent.
+    settings: {
+      ...(args.quick ? QUICK : FULL),
+      clock: args.clock,
+      ...(args.clock === 'cpu' ? { sampleNs: 400_000 } : {}),
+    },
+    sizes: args.sizes ?? (args.quick ? QUICK_SIZES : FULL_SIZES),
     server,
     log,
   };
