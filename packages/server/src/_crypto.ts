@@ -1,11 +1,10 @@
 /**
  * Small cryptographic building blocks of the server: AES-256-GCM sealing of short secrets (key
- * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, SHA-256, and a
- * constant-time comparison. The sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the order of the
+ * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, and SHA-256. The sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the order of the
  * WorkOS format A header (ciphertext-format.md), with the caller's AAD bound in.
  * @module
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { IV_LENGTH, type PreparedKey, selectBackend, TAG_LENGTH } from '@vault-envelope/core';
 
 const backend = selectBackend('fast');
@@ -88,11 +87,6 @@ export function sha256(...parts: (string | Uint8Array)[]): Buffer {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest();
-}
-
-/** Constant-time equality of two byte strings of any length (lengths are not secret here). */
-export function equalSecret(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const encoder = new TextEncoder();
