@@ -68,6 +68,15 @@ export function asignal(value: unknown, title: string): AbortSignal | undefined 
   return value as AbortSignal;
 }
 
+/**
+ * A copy of `bytes` in fresh memory, as a plain `Uint8Array`. Not `bytes.slice()`: on a Node
+ * `Buffer`, `slice` returns a view of the same memory, so zeroing the "copy" would zero the
+ * original (and the reverse).
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 /** Overwrites every given buffer with zeros. Accepts `undefined` so that cleanup can be unconditional. */
 export function clean(...buffers: (Uint8Array | undefined)[]): void {
   for (const b of buffers) if (b !== undefined) b.fill(0);

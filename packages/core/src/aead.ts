@@ -21,7 +21,7 @@
  * @module
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { abytes } from './_assert.js';
+import { abytes, copyBytes } from './_assert.js';
 import { DecryptionError } from './errors.js';
 import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
 
@@ -117,7 +117,7 @@ function webRandom(b: Uint8Array): void {
 class NobleKey implements PreparedKey {
   key: Uint8Array;
   constructor(key: Uint8Array) {
-    this.key = key.slice();
+    this.key = copyBytes(key);
   }
   destroy(): void {
     this.key.fill(0);
@@ -214,7 +214,7 @@ class NodeKey implements PreparedKey {
   // (measured: no faster), and bytes we own can be zeroed, a KeyObject's memory cannot.
   key: Uint8Array;
   constructor(key: Uint8Array) {
-    this.key = key.slice();
+    this.key = copyBytes(key);
   }
   destroy(): void {
     this.key.fill(0);

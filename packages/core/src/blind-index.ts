@@ -15,7 +15,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { abytes, aint, aobject, astringOrBytes } from './_assert.js';
+import { abytes, aint, aobject, astringOrBytes, copyBytes } from './_assert.js';
 import { toHex, utf8 } from './_bytes.js';
 
 const SALT = /* @__PURE__ */ utf8('vault-envelope/blind-index/v1');
@@ -70,7 +70,7 @@ export class BlindIndex {
       }
       this.#key = hkdf(sha256, key, SALT, utf8(options.name), 32);
     } else {
-      this.#key = key.slice();
+      this.#key = copyBytes(key);
     }
   }
 

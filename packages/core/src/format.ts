@@ -13,7 +13,7 @@
  * checked here, before a key is looked up, so a malformed message never reaches the key service.
  * @module
  */
-import { astringOrBytes } from './_assert.js';
+import { astringOrBytes, copyBytes } from './_assert.js';
 import { decodeBase64 } from './_bytes.js';
 import { FormatError } from './errors.js';
 import { decodeLeb128u32, leb128Length, peekLeb128u32, writeLeb128u32 } from './leb128.js';
@@ -194,9 +194,9 @@ export function inspect(
   const p = parseCiphertext(ciphertextBytes(ciphertext), options.format);
   return {
     format: p.format,
-    iv: p.iv.slice(),
-    tag: p.tag.slice(),
-    encryptedKeys: p.encryptedKeys.slice(),
+    iv: copyBytes(p.iv),
+    tag: copyBytes(p.tag),
+    encryptedKeys: copyBytes(p.encryptedKeys),
     workosKeyBlob: isWorkosBlob(p),
     ciphertextLength: p.ciphertext.length,
   };

@@ -4,7 +4,7 @@
  * KeyProvider, and {@link Envelope} consumes one.
  * @module
  */
-import { abytes, aobject, astring, isBytes } from './_assert.js';
+import { abytes, aobject, astring, copyBytes, isBytes } from './_assert.js';
 import { KeyDestroyedError } from './errors.js';
 
 /**
@@ -235,8 +235,8 @@ export class SharedDataKey implements DataKey {
     checkDataKey(dataKey);
     this.id = dataKey.id;
     this.context = Object.freeze({ ...(dataKey.context ?? {}) });
-    this.#key = dataKey.key.slice();
-    this.#encryptedKeys = dataKey.encryptedKeys.slice();
+    this.#key = copyBytes(dataKey.key);
+    this.#encryptedKeys = copyBytes(dataKey.encryptedKeys);
     dataKey.key.fill(0);
   }
 

@@ -4,7 +4,7 @@
  * against anyone who can read that memory, and it is gone when the process ends.
  * @module
  */
-import { aobject } from './_assert.js';
+import { aobject, copyBytes } from './_assert.js';
 import { fromUtf8, toHex, utf8 } from './_bytes.js';
 import { portableBackend } from './aead.js';
 import { EnvelopeError } from './errors.js';
@@ -98,7 +98,7 @@ export class MemoryKeyProvider implements KeyProvider {
       const tag = b.subarray(head + IV_LENGTH, head + IV_LENGTH + TAG_LENGTH);
       const key = this.#backend.decrypt(this.#kek, iv, b.subarray(head + IV_LENGTH + TAG_LENGTH), tag, ctx);
       const context = Object.fromEntries(JSON.parse(fromUtf8(ctx)) as [string, string][]);
-      return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: b.slice(), context });
+      return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: copyBytes(b), context });
     } catch (cause) {
       throw new EnvelopeError('MemoryKeyProvider could not unwrap this key blob', 'KEY_PROVIDER', { cause });
     }

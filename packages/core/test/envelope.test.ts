@@ -1,5 +1,6 @@
 import { inspect as utilInspect } from 'node:util';
 import {
+  BlindIndex,
   type DataKey,
   DecryptionError,
   Envelope,
@@ -468,5 +469,54 @@ describe('field helpers', () => {
     await expect(envelope.encryptFields(user, { fields: ['ssn'], id: {} as never, context })).rejects.toThrow(
       TypeError,
     );
+  });
+});
+
+describe('Node Buffers as key material (Buffer#slice is a view, not a copy)', () => {
+  const real = Buffer.from('DR9idtey9MpMrA1VRFrz30HB1yNgL2PoHZyjAkFeWgg=', 'base64');
+  const blob = Buffer.from('buffer-key-blob');
+  const provider: KeyProvider = {
+    createDataKey: async (ctx) =>
+      makeDataKey({ id: 'k', key: Buffer.from(real), encryptedKeys: Buffer.from(blob), context: ctx }),
+    decryptDataKey: async (b) =>
+      makeDataKey({ id: 'k', key: Buffer.from(real), encryptedKeys: Buffer.from(b) }),
+  };
+
+  test.each(backends)(
+    'the %s backend encrypts under the real key, not the zeroed original',
+    async (backend) => {
+      const envelope = new Envelope({ keys: provider, backend });
+      const ct = await envelope.encryptToBytes('hello', { context });
+      const parts = inspect(ct);
+      // Decrypt with node:crypto directly, under the key the provider handed out.
+      const { createDecipheriv } = await import('node:crypto');
+      const d = createDecipheriv('aes-256-gcm', real, parts.iv, { authTagLength: 16 });
+      d.setAuthTag(parts.tag);
+      const body = ct.subarray(ct.length - parts.ciphertextLength);
+      expect(Buffer.concat([d.update(body), d.final()]).toString()).toBe('hello');
+      expect(await envelope.decryptToString(ct)).toBe('hello');
+      // and an all-zero key does not decrypt it
+      const zero: KeyProvider = {
+        createDataKey: provider.createDataKey,
+        decryptDataKey: async (b) =>
+          makeDataKey({ id: 'k', key: new Uint8Array(32), encryptedKeys: Buffer.from(b) }),
+      };
+      await expect(new Envelope({ keys: zero, backend }).decrypt(ct)).rejects.toBeInstanceOf(DecryptionError);
+    },
+  );
+
+  test('SharedDataKey, inspect and BlindIndex copy a Buffer instead of viewing it', async () => {
+    const shared = new SharedDataKey(await provider.createDataKey(context));
+    expect(Buffer.from(shared.key).equals(real)).toBe(true);
+    const envelope = new Envelope({ keys: new MemoryKeyProvider() });
+    const ct = Buffer.from(await envelope.encryptToBytes('x', { context }));
+    const info = inspect(ct);
+    info.iv.fill(0);
+    expect(ct.subarray(0, 12).some((b) => b !== 0)).toBe(true);
+    const key = Buffer.alloc(32, 7);
+    const idx = new BlindIndex({ key });
+    const before = idx.compute('v');
+    key.fill(0);
+    expect(idx.compute('v')).toBe(before);
   });
 });
