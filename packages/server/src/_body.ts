@@ -33,6 +33,15 @@ export function readBody(request: Request, max: number, incoming?: IncomingMessa
 
 function readIncoming(incoming: IncomingMessage, max: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    const gone = () =>
+      reject(new HttpError(400, 'The client closed the connection before sending the whole body'));
+    // The client may have gone while the request waited (an injected latency): the stream is then
+    // destroyed, its buffered body discarded and its 'close' already fired, so without this check
+    // the read would wait forever.
+    if (incoming.destroyed) {
+      gone();
+      return;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     const onData = (chunk: Buffer) => {
@@ -47,6 +56,9 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<Uint8Arra
     incoming.on('data', onData);
     incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)));
     incoming.once('error', () => reject(new HttpError(400, 'Could not read the request body')));
+    incoming.once('close', () => {
+      if (!incoming.readableEnded) gone();
+    });
   });
 }
 

@@ -286,6 +286,37 @@ describe('fault injection', () => {
     }
   });
 
+  test('a client that goes away during the injected latency does not leave the request hanging', async () => {
+    const lines: string[] = [];
+    const server = await testServer({ faults: { latencyMs: 150 }, log: (l) => lines.push(l) });
+    try {
+      const { port } = new URL(server.url);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: DK,
+          headers: {
+            Authorization: 'Bearer sk_test',
+            'Content-Type': 'application/json',
+            'Content-Length': '16',
+          },
+        });
+        req.on('error', () => resolve());
+        req.end('{"context":{}}  ');
+        setTimeout(() => req.destroy(), 30);
+      });
+      // The handler must finish (and log) once the latency has passed, not wait for a body forever.
+      for (let i = 0; i < 40 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/POST \/vault\/v1\/keys\/data-key 400/);
+      expect(server.stats().requests[`POST ${DK}`]).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('malformed fault options are refused', () => {
     expect(() => createVaultHandler({ memory: true, faults: { rate500: 2 } })).toThrow(RangeError);
     expect(() => createVaultHandler({ memory: true, faults: { rate500: 0.6, rate503: 0.6 } })).toThrow(
