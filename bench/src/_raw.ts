@@ -102,8 +102,25 @@ export function rawNode(material: KeyMaterial, pooledIv = false): FieldCipher {
   };
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+/** Format A base64 from an IV and `CT ‖ TAG`, the order @noble/ciphers and WebCrypto return. */
+function layoutSealed(iv: Uint8Array, sealed: Uint8Array, kh: Uint8Array): string {
+  const n = sealed.length - TAG;
+  const out = Buffer.allocUnsafe(HEAD + kh.length + n);
+  out.set(iv, 0);
+  out.set(sealed.subarray(n), IV);
+  out.set(kh, HEAD);
+  out.set(sealed.subarray(0, n), HEAD + kh.length);
+  return out.toString('base64');
+}
+
+/** The IV and `CT ‖ TAG` of a format A message, the order @noble/ciphers and WebCrypto take. */
+function openSealed(ciphertext: string): { iv: Uint8Array<ArrayBuffer>; sealed: Uint8Array<ArrayBuffer> } {
+  const msg = Buffer.from(ciphertext, 'base64');
+  const ct = msg.subarray(ciphertextOffset(msg));
+  const sealed = new Uint8Array(ct.length + TAG);
+  sealed.set(ct, 0);
+  sealed.set(msg.subarray(IV, HEAD), ct.length);
+  return { iv: Uint8Array.from(msg.subarray(0, IV)), sealed };
 }
 
 /**
@@ -120,24 +137,11 @@ export function rawNoble(material: KeyMaterial): FieldCipher {
     sync: true,
     encrypt(plaintext) {
       const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV));
-      const pt = utf8Encoder.encode(plaintext);
-      const sealed = gcm(key, iv).encrypt(pt);
-      const n = pt.length;
-      const out = new Uint8Array(HEAD + kh.length + n);
-      out.set(iv, 0);
-      out.set(sealed.subarray(n), IV);
-      out.set(kh, HEAD);
-      out.set(sealed.subarray(0, n), HEAD + kh.length);
-      return base64(out);
+      return layoutSealed(iv, gcm(key, iv).encrypt(utf8Encoder.encode(plaintext)), kh);
     },
     decrypt(ciphertext) {
-      const msg = Buffer.from(ciphertext, 'base64');
-      const at = ciphertextOffset(msg);
-      const ct = msg.subarray(at);
-      const joined = new Uint8Array(ct.length + TAG);
-      joined.set(ct, 0);
-      joined.set(msg.subarray(IV, HEAD), ct.length);
-      return utf8Decoder.decode(gcm(key, msg.subarray(0, IV)).decrypt(joined));
+      const { iv, sealed } = openSealed(ciphertext);
+      return utf8Decoder.decode(gcm(key, iv).decrypt(sealed));
     },
   };
 }
@@ -160,26 +164,12 @@ export async function rawWebCrypto(material: KeyMaterial): Promise<FieldCipher> 
     sync: false,
     async encrypt(plaintext) {
       const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV));
-      const sealed = new Uint8Array(
-        await subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8Encoder.encode(plaintext)),
-      );
-      const n = sealed.length - TAG;
-      const out = new Uint8Array(HEAD + kh.length + n);
-      out.set(iv, 0);
-      out.set(sealed.subarray(n), IV);
-      out.set(kh, HEAD);
-      out.set(sealed.subarray(0, n), HEAD + kh.length);
-      return base64(out);
+      const sealed = await subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8Encoder.encode(plaintext));
+      return layoutSealed(iv, new Uint8Array(sealed), kh);
     },
     async decrypt(ciphertext) {
-      const msg = Buffer.from(ciphertext, 'base64');
-      const at = ciphertextOffset(msg);
-      const ct = msg.subarray(at);
-      const joined = new Uint8Array(ct.length + TAG);
-      joined.set(ct, 0);
-      joined.set(msg.subarray(IV, HEAD), ct.length);
-      const pt = await subtle.decrypt({ name: 'AES-GCM', iv: msg.subarray(0, IV) }, key, joined);
-      return utf8Decoder.decode(pt);
+      const { iv, sealed } = openSealed(ciphertext);
+      return utf8Decoder.decode(await subtle.decrypt({ name: 'AES-GCM', iv }, key, sealed));
     },
   };
 }

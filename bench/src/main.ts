@@ -8,6 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { throughputChart } from './_chart.js';
 import type { RunContext, Skipped } from './_context.js';
@@ -141,7 +142,8 @@ async function main(): Promise<void> {
   machine.loadAtEnd = os.loadavg()[0] ?? 0;
   sections.push('\n== targets (issue 6), ratios paired within this run', targetsTable(targets));
   for (const s of skipped) sections.push(`skipped case ${s.id}: ${s.reason}`);
-  process.stdout.write(`${sections.join('\n')}\n`);
+  const report = `${sections.join('\n')}\n`;
+  process.stdout.write(report);
 
   await mkdir(args.out, { recursive: true });
   const suffix = args.quick ? '-quick' : '';
@@ -156,11 +158,12 @@ async function main(): Promise<void> {
     skipped,
     targets,
   };
-  const jsonPath = `${args.out}/bench${suffix}.json`;
+  const jsonPath = join(args.out, `bench${suffix}.json`);
   await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(args.out, `bench${suffix}.txt`), report);
   if (crypto !== undefined) {
     const subtitle = `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date.slice(0, 10)}, ${json.mode} run, load ${machine.loadAtStart.toFixed(1)}`;
-    await writeFile(`${args.out}/throughput${suffix}.svg`, await throughputChart(crypto.rows, subtitle));
+    await writeFile(join(args.out, `throughput${suffix}.svg`), await throughputChart(crypto.rows, subtitle));
   }
   log(`wrote ${jsonPath} in ${json.durationS.toFixed(0)} s`);
 }
