@@ -13,7 +13,10 @@ interface NodeBufferLike {
     buffer: ArrayBufferLike,
     byteOffset: number,
     length: number,
-  ): Uint8Array & { toString(encoding: string, start?: number, end?: number): string };
+  ): Uint8Array & {
+    toString(encoding: string, start?: number, end?: number): string;
+    write(text: string, offset: number, length: number, encoding: 'base64'): number;
+  };
   byteLength(value: string, encoding: 'utf8'): number;
 }
 
@@ -28,11 +31,6 @@ const DECODE = /* @__PURE__ */ (() => {
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** A plain `Uint8Array` view of the same memory (so callers never receive a `Buffer`). */
-function plain(b: Uint8Array): Uint8Array {
-  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /**
  * Encodes bytes as standard base64 with padding.
@@ -75,8 +73,13 @@ export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
     // URL-safe characters and the padding bits are checked directly.
     const len = text.length;
     const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
-    const out = NodeBuffer.from(text, 'base64');
-    if (out.length !== (len / 4) * 3 - pad || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
+    // Decode into memory of our own: `Buffer.from(text, 'base64')` would hand out a slice of
+    // Node's shared 8 KiB pool, whose `.buffer` exposes unrelated data and outlives our zeroing.
+    const expected = (len / 4) * 3 - pad;
+    const out = new Uint8Array(expected);
+    const written =
+      expected === 0 ? 0 : NodeBuffer.from(out.buffer, 0, expected).write(text, 0, expected, 'base64');
+    if (written !== expected || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
       throw new FormatError(`${title} is not valid standard base64`);
     }
     if (pad !== 0) {
@@ -85,7 +88,7 @@ export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
       if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
         throw new FormatError(`${title} is not valid standard base64`);
     }
-    return plain(out);
+    return out;
   }
   return decodeBase64Portable(text, title);
 }

@@ -269,3 +269,10 @@ function untouchableUnlessWellFormed(): KeyProvider {
     },
   };
 }
+
+test('decodeBase64 returns memory of its own, never a view into a shared pool', () => {
+  const bytes = decodeBase64(Buffer.from('sixteen byte key').toString('base64'));
+  expect(bytes.constructor).toBe(Uint8Array);
+  expect(bytes.byteOffset).toBe(0);
+  expect(bytes.buffer.byteLength).toBe(16);
+});
