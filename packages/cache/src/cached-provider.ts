@@ -20,6 +20,7 @@
 import {
   type CreateDataKeyOptions,
   type DataKey,
+  isBytes,
   type KeyContext,
   type KeyProvider,
   KeyProviderError,
@@ -37,13 +38,6 @@ import type { KeyCacheOptions, KeyCacheStats } from './options.js';
 
 function kind(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
-function isBytes(value: unknown): value is Uint8Array {
-  return (
-    value instanceof Uint8Array ||
-    (ArrayBuffer.isView(value) && value.constructor !== undefined && value.constructor.name === 'Uint8Array')
-  );
 }
 
 /** Checks a call's options object and returns its signal, if any. */

@@ -6,7 +6,17 @@
  * @module
  */
 
-/** True for a `Uint8Array`, including a Node `Buffer`, and one from another realm. */
+/**
+ * True for a `Uint8Array`, including a Node `Buffer` and one from another realm (an iframe, a
+ * `vm` context), where `instanceof` fails.
+ * @param value - Anything.
+ * @returns Whether it is a Uint8Array.
+ * @example
+ * ```ts
+ * isBytes(new Uint8Array(2)); // true
+ * isBytes([1, 2]);            // false
+ * ```
+ */
 export function isBytes(value: unknown): value is Uint8Array {
   return (
     value instanceof Uint8Array ||

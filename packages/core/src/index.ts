@@ -4,6 +4,7 @@
  * @module
  */
 
+export { isBytes } from './_assert.js';
 export { decodeBase64, encodeBase64 } from './_bytes.js';
 export {
   type AeadBackend,

@@ -13,6 +13,7 @@ import {
   type DataKey,
   decodeBase64,
   encodeBase64,
+  isBytes,
   type KeyContext,
   type KeyProvider,
   type KeyRequestOptions,
@@ -45,12 +46,6 @@ export const MAX_OBJECT_NAME_LENGTH = 200;
 export const MAX_PAGE_SIZE = 100;
 
 const DATA_KEY_LENGTH = 32;
-
-function isBytes(value: unknown): value is Uint8Array {
-  return (
-    value instanceof Uint8Array || (ArrayBuffer.isView(value) && value.constructor?.name === 'Uint8Array')
-  );
-}
 
 /** Checks an object id: a non-empty string (ids are opaque: never assume UUIDs). */
 function objectId(value: unknown): string {
