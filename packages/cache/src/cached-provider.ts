@@ -287,7 +287,7 @@ export class CachedKeyProvider implements KeyProvider {
         this.#coalesced++;
         return this.#wait(pending, signal);
       }
-      return this.#wait(this.#startDec(encryptedKeys.slice(), now, false), signal);
+      return this.#wait(this.#startDec(new Uint8Array(encryptedKeys), now, false), signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -494,7 +494,7 @@ export class CachedKeyProvider implements KeyProvider {
     this.#remoteCalls++;
     if (background) this.#refreshes++;
     const opts: KeyRequestOptions = { signal: f.controller.signal };
-    f.promise = call(() => this.#provider.decryptDataKey(blob.slice(), opts)).then(
+    f.promise = call(() => this.#provider.decryptDataKey(new Uint8Array(blob), opts)).then(
       (dk) => this.#settleDec(f, dk),
       (error: unknown) => this.#fail(f, error, () => this.#pendingDec.delete(f)),
     );

@@ -83,6 +83,17 @@ describe('hits and keys', () => {
     expect(provider.decrypts).toBe(1);
   });
 
+  test('a blob passed as a Node Buffer is copied, not kept as a view (Buffer#slice is a view)', async () => {
+    const { provider, keys } = setup();
+    const dk = await provider.inner.createDataKey(ctx);
+    const original = new Uint8Array(dk.encryptedKeys);
+    const mine = Buffer.from(original);
+    const a = await keys.decryptDataKey(mine);
+    mine.fill(0); // the caller reuses its buffer
+    expect(await keys.decryptDataKey(original)).toBe(a);
+    expect(provider.decrypts).toBe(1);
+  });
+
   test('the provider is asked with the most this cache may encrypt under the key', async () => {
     const { provider, keys } = setup({ maxMessages: 100, maxBytes: 5000 });
     await keys.createDataKey(ctx, { usage: { messages: 1, bytes: 1 } });

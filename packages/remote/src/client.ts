@@ -393,7 +393,7 @@ export class VaultClient implements KeyProvider {
       }
       if (encryptedKeys.length === 0) r.fail('encrypted_keys is empty');
     } else {
-      encryptedKeys = blob.slice();
+      encryptedKeys = new Uint8Array(blob); // a copy even of a Buffer (whose slice() is a view)
     }
     let decoded: Uint8Array;
     try {

@@ -31,7 +31,7 @@ export function parseMasterKey(value: Uint8Array | string, title = 'masterKey'):
       throw new RangeError(`${title} must be base64 of 32 bytes`);
     }
   } else if (value instanceof Uint8Array) {
-    bytes = value.slice();
+    bytes = new Uint8Array(value); // a copy even of a Buffer (whose slice() is a view)
   } else {
     throw new TypeError(`${title} must be a Uint8Array or a base64 string`);
   }
