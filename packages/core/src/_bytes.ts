@@ -58,39 +58,66 @@ export function encodeBase64(bytes: Uint8Array): string {
 /**
  * Decodes strict standard base64: length a multiple of 4, only the standard alphabet, at most two
  * `=` at the end, and zero padding bits (so that every byte string has exactly one encoding).
+ * The result is in memory of its own, safe for secrets (it can be zeroed, and its `.buffer`
+ * holds nothing else).
  * @param text - The base64 text.
  * @param title - What the text is, for the error message.
  * @returns The decoded bytes.
  * @throws FormatError when the text is not strict standard base64.
+ * @example
+ * ```ts
+ * decodeBase64('aGk='); // Uint8Array [0x68, 0x69]
+ * decodeBase64('aGl=');  // throws FormatError: non-zero padding bits
+ * ```
  */
 export function decodeBase64(text: string, title = 'ciphertext'): Uint8Array {
+  return decodeStrict(text, title, false);
+}
+
+/**
+ * {@link decodeBase64} for public bytes only (a ciphertext): on Node the result may be a view into
+ * Node's shared Buffer pool, which saves an allocation per decrypt on the hot path. Never use it
+ * for secrets: the pool's memory is shared with unrelated allocations and is not ours to zero.
+ * @internal
+ */
+export function decodePublicBase64(text: string, title = 'ciphertext'): Uint8Array {
+  return decodeStrict(text, title, true);
+}
+
+function decodeStrict(text: string, title: string, pooled: boolean): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
-  if (NodeBuffer !== undefined) {
-    // Buffer's decoder is lenient: it skips whitespace and foreign characters, stops at a stray
-    // '=', takes the URL-safe alphabet and ignores padding bits. The checks below close each gap:
-    // a skipped or stray character makes the output shorter than the text implies, and the
-    // URL-safe characters and the padding bits are checked directly.
-    const len = text.length;
-    const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
-    // Decode into memory of our own: `Buffer.from(text, 'base64')` would hand out a slice of
-    // Node's shared 8 KiB pool, whose `.buffer` exposes unrelated data and outlives our zeroing.
-    const expected = (len / 4) * 3 - pad;
-    const out = new Uint8Array(expected);
-    const written =
+  if (NodeBuffer === undefined) return decodeBase64Portable(text, title);
+  // Buffer's decoder is lenient: it skips whitespace and foreign characters, stops at a stray
+  // '=', takes the URL-safe alphabet and ignores padding bits. The checks below close each gap:
+  // a skipped or stray character makes the output shorter than the text implies, and the
+  // URL-safe characters and the padding bits are checked directly.
+  const len = text.length;
+  const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
+  const expected = (len / 4) * 3 - pad;
+  let out: Uint8Array;
+  let written: number;
+  if (pooled) {
+    const b = NodeBuffer.from(text, 'base64');
+    out = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    written = b.length;
+  } else {
+    // Memory of our own: `Buffer.from(text, 'base64')` would hand out a slice of Node's shared
+    // 8 KiB pool, whose `.buffer` exposes unrelated data and outlives our zeroing.
+    out = new Uint8Array(expected);
+    written =
       expected === 0 ? 0 : NodeBuffer.from(out.buffer, 0, expected).write(text, 0, expected, 'base64');
-    if (written !== expected || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
-      throw new FormatError(`${title} is not valid standard base64`);
-    }
-    if (pad !== 0) {
-      const last = text.charCodeAt(len - 1 - pad);
-      const v = last < 128 ? DECODE[last]! : -1;
-      if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
-        throw new FormatError(`${title} is not valid standard base64`);
-    }
-    return out;
   }
-  return decodeBase64Portable(text, title);
+  if (written !== expected || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
+    throw new FormatError(`${title} is not valid standard base64`);
+  }
+  if (pad !== 0) {
+    const last = text.charCodeAt(len - 1 - pad);
+    const v = last < 128 ? DECODE[last]! : -1;
+    if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
+      throw new FormatError(`${title} is not valid standard base64`);
+  }
+  return out;
 }
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 import { astringOrBytes, copyBytes } from './_assert.js';
-import { decodeBase64 } from './_bytes.js';
+import { decodePublicBase64 } from './_bytes.js';
 import { FormatError } from './errors.js';
 import { decodeLeb128u32, leb128Length, peekLeb128u32, writeLeb128u32 } from './leb128.js';
 
@@ -172,7 +172,8 @@ export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): C
  */
 export function ciphertextBytes(ciphertext: string | Uint8Array): Uint8Array {
   astringOrBytes(ciphertext, 'ciphertext');
-  return typeof ciphertext === 'string' ? decodeBase64(ciphertext) : ciphertext;
+  // A ciphertext is public: its decoded bytes may live in a shared pool (see decodePublicBase64).
+  return typeof ciphertext === 'string' ? decodePublicBase64(ciphertext) : ciphertext;
 }
 
 /**
