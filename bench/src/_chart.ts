@@ -61,7 +61,10 @@ export async function throughputChart(rows: readonly CryptoRow[], subtitle: stri
             color: {
               field: 'contender',
               type: 'nominal',
-              legend: { title: null, orient: 'bottom', columns: 3, labelLimit: 320, symbolType: 'stroke' },
+              // labelLimit 0: never truncate. Without a canvas, Vega on Node truncates by an
+              // estimated width of 0.8 em per character, wider than the drawn text: a limit of 320
+              // cut 'Envelope, fast, via @vault-envelope/cache' (41 characters at 10 px: 328 px).
+              legend: { title: null, orient: 'bottom', columns: 3, labelLimit: 0, symbolType: 'stroke' },
             },
             strokeDash: {
               field: 'kind',
