@@ -7,7 +7,7 @@
  * which is what `@vault-envelope/cache` is for.
  * @module
  */
-import { aobject, astringOrBytes, isBytes } from './_assert.js';
+import { aobject, astringOrBytes, copyBytes, isBytes } from './_assert.js';
 import { encodeBase64, fromUtf8, utf8, utf8Into, utf8Length } from './_bytes.js';
 import { type AeadBackend, type BackendChoice, type PreparedKey, selectBackend } from './aead.js';
 import { FormatError, KeyDestroyedError, KeyProviderError } from './errors.js';
@@ -401,8 +401,12 @@ export class Envelope {
     const aad = toAad(options.aad);
     const parts = parseCiphertext(ciphertextBytes(ciphertext), options.format);
     const keyOpts = decryptKeyOptions(options.signal);
+    // The provider gets the key blob in memory of its own: `parts` are views into the decoded
+    // message, which for base64 input lives in Node's shared Buffer pool (see ciphertextBytes),
+    // and a view's `.buffer` would show the provider everything around it.
+    const blob = copyBytes(parts.encryptedKeys);
     for (let attempt = 0; ; attempt++) {
-      const dk = await this.#keys.decryptDataKey(parts.encryptedKeys, keyOpts);
+      const dk = await this.#keys.decryptDataKey(blob, keyOpts);
       const prepared = this.#preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       let bytes: Uint8Array;
@@ -602,7 +606,7 @@ export class Envelope {
         const id = encodeBase64(parts.encryptedKeys);
         let g = groups.get(id);
         if (g === undefined) {
-          g = { encryptedKeys: parts.encryptedKeys, indexes: [], parts: [], aads: [] };
+          g = { encryptedKeys: copyBytes(parts.encryptedKeys), indexes: [], parts: [], aads: [] };
           groups.set(id, g);
         }
         g.indexes.push(i);

@@ -520,3 +520,24 @@ describe('Node Buffers as key material (Buffer#slice is a view, not a copy)', ()
     expect(idx.compute('v')).toBe(before);
   });
 });
+
+test('the key provider receives the key blob in memory of its own, not a view into the message', async () => {
+  const mem = new MemoryKeyProvider();
+  const seen: Uint8Array[] = [];
+  const provider: KeyProvider = {
+    createDataKey: (ctx, o) => mem.createDataKey(ctx, o),
+    decryptDataKey: (b, o) => {
+      seen.push(b);
+      return mem.decryptDataKey(b, o);
+    },
+  };
+  const envelope = new Envelope({ keys: provider });
+  const ct = await envelope.encrypt('x', { context });
+  await envelope.decrypt(ct);
+  await envelope.decryptMany([{ ciphertext: ct }]);
+  expect(seen).toHaveLength(2);
+  for (const b of seen) {
+    expect(b.byteOffset).toBe(0);
+    expect(b.buffer.byteLength).toBe(b.length);
+  }
+});
