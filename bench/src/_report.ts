@@ -173,7 +173,7 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
           : String(c.got);
   return table(
     [
-      ['target', 'want', 'got', ''],
+      ['target', 'want', 'got', 'verdict'],
       ...checks.map((c) => [c.description, c.want, got(c), c.met === null ? '-' : c.met ? 'met' : 'MISSED']),
     ],
     R(2),
