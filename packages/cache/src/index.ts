@@ -1,5 +1,5 @@
 /**
- * `@vault-envelope/cache`: a {@link KeyProvider} wrapper that remembers unwrapped WorkOS Vault
+ * `@vault-envelope/cache`: a `KeyProvider` wrapper that remembers unwrapped WorkOS Vault
  * data keys, bounded by age, capacity and use, with one provider call per key however many
  * callers ask. No I/O of its own, no timers, no static `node:` import.
  * @module

@@ -34,6 +34,7 @@ export {
 export {
   backoffDelay,
   DEFAULT_RETRY,
+  type HeaderSource,
   type ResolvedRetryOptions,
   type RetryOptions,
   requestedWait,
