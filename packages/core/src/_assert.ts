@@ -69,15 +69,6 @@ export function aobject(value: unknown, title: string): Record<string, unknown> 
   return value as Record<string, unknown>;
 }
 
-/** Checks that `value` is an `AbortSignal` when present. */
-export function asignal(value: unknown, title: string): AbortSignal | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || typeof (value as AbortSignal).aborted !== 'boolean') {
-    throw new TypeError(`${title} must be an AbortSignal, got ${describe(value)}`);
-  }
-  return value as AbortSignal;
-}
-
 /**
  * A copy of `bytes` in fresh memory, as a plain `Uint8Array`. Not `bytes.slice()`: on a Node
  * `Buffer`, `slice` returns a view of the same memory, so zeroing the "copy" would zero the
@@ -85,20 +76,4 @@ export function asignal(value: unknown, title: string): AbortSignal | undefined 
  */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
-}
-
-/** Overwrites every given buffer with zeros. Accepts `undefined` so that cleanup can be unconditional. */
-export function clean(...buffers: (Uint8Array | undefined)[]): void {
-  for (const b of buffers) if (b !== undefined) b.fill(0);
-}
-
-/**
- * Compares two byte arrays in time that depends only on their lengths, never on where they differ.
- * @returns true when both have the same length and the same bytes.
- */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }

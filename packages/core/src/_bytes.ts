@@ -195,8 +195,3 @@ export function toHex(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) s += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
   return s;
 }
-
-/** Allocates `n` bytes, uninitialised where the runtime allows it (the caller overwrites all of them). */
-export function allocBytes(n: number): Uint8Array {
-  return new Uint8Array(n);
-}
