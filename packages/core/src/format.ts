@@ -16,7 +16,7 @@
 import { astringOrBytes, copyBytes } from './_assert.js';
 import { decodePublicBase64 } from './_bytes.js';
 import { FormatError } from './errors.js';
-import { decodeLeb128u32, leb128Length, peekLeb128u32, writeLeb128u32 } from './leb128.js';
+import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
 
 /** A ciphertext layout: `'A'` (written), `'legacy'` (A with a 32-byte IV) or `'B'`. */
 export type CiphertextFormat = 'A' | 'legacy' | 'B';
@@ -69,21 +69,38 @@ function hasMagic(bytes: Uint8Array, offset: number, end: number): boolean {
   return true;
 }
 
+/** Where each layout's LEB128 length of the key blob starts. */
+function lebOffset(format: CiphertextFormat): number {
+  return format === 'A' ? IV_LENGTH + TAG_LENGTH : format === 'legacy' ? LEGACY_IV_LENGTH + TAG_LENGTH : 0;
+}
+
+/**
+ * The length of the key blob of `format` in `bytes`, after every length check of the layout, or
+ * why the message is not well formed in it. No exception and no allocation on success, because
+ * detection probes layouts that mostly do not match.
+ */
+function keyBlobLength(bytes: Uint8Array, format: CiphertextFormat): number | string {
+  const len = bytes.length;
+  const lebAt = lebOffset(format);
+  // Format B keeps its nonce and tag after the blob; A and legacy keep theirs before the length.
+  const after = format === 'B' ? IV_LENGTH + TAG_LENGTH : 0;
+  if (len < lebAt + 2 + after) return `too short for format ${format} (${len} bytes)`;
+  const n = scanLeb128u32(bytes, lebAt);
+  if (n < 0) return leb128Error(n);
+  if (n === 0) return 'empty encrypted key blob';
+  if (lebAt + leb128Length(n) + n + after > len) return 'encrypted key blob length exceeds the message';
+  return n;
+}
+
 /** Parses one layout; returns an error message instead of throwing so that detection can go on. */
 function parseLayout(bytes: Uint8Array, format: CiphertextFormat): CiphertextParts | string {
+  const n = keyBlobLength(bytes, format);
+  if (typeof n === 'string') return n;
+  const lebAt = lebOffset(format);
+  const kStart = lebAt + leb128Length(n);
+  const kEnd = kStart + n;
   const len = bytes.length;
   if (format === 'B') {
-    if (len < 1 + 1 + IV_LENGTH + TAG_LENGTH) return `too short for format B (${len} bytes)`;
-    let leb: { value: number; length: number };
-    try {
-      leb = decodeLeb128u32(bytes, 0);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    const kStart = leb.length;
-    if (leb.value === 0) return 'empty encrypted key blob';
-    const kEnd = kStart + leb.value;
-    if (kEnd + IV_LENGTH + TAG_LENGTH > len) return 'encrypted key blob length exceeds the message';
     return {
       format,
       encryptedKeys: bytes.subarray(kStart, kEnd),
@@ -92,19 +109,7 @@ function parseLayout(bytes: Uint8Array, format: CiphertextFormat): CiphertextPar
       tag: bytes.subarray(len - TAG_LENGTH, len),
     };
   }
-  const ivLen = format === 'A' ? IV_LENGTH : LEGACY_IV_LENGTH;
-  const lebAt = ivLen + TAG_LENGTH;
-  if (len < lebAt + 2) return `too short for format ${format} (${len} bytes)`;
-  let leb: { value: number; length: number };
-  try {
-    leb = decodeLeb128u32(bytes, lebAt);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  if (leb.value === 0) return 'empty encrypted key blob';
-  const kStart = lebAt + leb.length;
-  const kEnd = kStart + leb.value;
-  if (kEnd > len) return 'encrypted key blob length exceeds the message';
+  const ivLen = lebAt - TAG_LENGTH;
   return {
     format,
     iv: bytes.subarray(0, ivLen),
@@ -118,22 +123,12 @@ function isWorkosBlob(p: CiphertextParts): boolean {
   return hasMagic(p.encryptedKeys, 0, p.encryptedKeys.length);
 }
 
-/**
- * Whether `bytes` read as the legacy layout or as format B would have a key blob with the
- * `WOS.EKM.` prefix: the same length checks as {@link parseLayout}, without building the parts or
- * throwing. Detection probes both layouts on every message whose blob is not a WorkOS one (the
- * local server's, a test double's), so a probe must be cheap.
- */
+/** Whether `bytes` read as `format` would have a key blob with the `WOS.EKM.` prefix. */
 function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
-  const len = bytes.length;
-  const lebAt = format === 'B' ? 0 : LEGACY_IV_LENGTH + TAG_LENGTH;
-  if (len < (format === 'B' ? 2 + IV_LENGTH + TAG_LENGTH : lebAt + 2)) return false;
-  const n = peekLeb128u32(bytes, lebAt);
-  if (n <= 0) return false;
-  const kStart = lebAt + leb128Length(n);
-  const kEnd = kStart + n;
-  if (kEnd + (format === 'B' ? IV_LENGTH + TAG_LENGTH : 0) > len) return false;
-  return hasMagic(bytes, kStart, kEnd);
+  const n = keyBlobLength(bytes, format);
+  if (typeof n === 'string') return false;
+  const kStart = lebOffset(format) + leb128Length(n);
+  return hasMagic(bytes, kStart, kStart + n);
 }
 
 /**

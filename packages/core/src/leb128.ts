@@ -58,6 +58,42 @@ export function encodeLeb128u32(value: number): Uint8Array {
   return out;
 }
 
+/** Why a LEB128u32 did not decode, indexed by the negative code {@link scanLeb128u32} returns. */
+const LEB128_ERRORS: Readonly<Record<number, string>> = {
+  [-1]: 'truncated LEB128 length',
+  [-2]: 'LEB128 length exceeds 32 bits',
+  [-3]: 'non-minimal LEB128 length',
+};
+
+/**
+ * The one strict LEB128u32 reader, without exceptions (format detection probes layouts that
+ * mostly do not match, and an exception per probe costs microseconds): the value, or -1 when
+ * truncated, -2 when longer than 5 bytes or above 2^32-1, -3 when not minimal. The encoding's
+ * length is `leb128Length(value)`, since only minimal encodings are accepted.
+ * @internal
+ */
+export function scanLeb128u32(bytes: Uint8Array, offset: number): number {
+  let value = 0;
+  for (let i = 0; i < 5; i++) {
+    const b = bytes[offset + i];
+    if (b === undefined) return -1;
+    // The fifth byte carries bits 28..31 only; anything above 0x0f overflows 32 bits or continues.
+    if (i === 4 && b > 0x0f) return -2;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return b === 0 && i > 0 ? -3 : value;
+  }
+  /* c8 ignore next: the fifth-byte check above makes this unreachable */
+  return -2;
+}
+
+/**
+ * The message of a negative {@link scanLeb128u32} result.
+ * @internal
+ */
+export function leb128Error(code: number): string {
+  return LEB128_ERRORS[code] ?? 'malformed LEB128 length';
+}
+
 /**
  * Decodes one strict LEB128u32 from `bytes` at `offset`.
  * @param bytes - The input.
@@ -70,42 +106,17 @@ export function encodeLeb128u32(value: number): Uint8Array {
  * ```
  */
 export function decodeLeb128u32(bytes: Uint8Array, offset: number): { value: number; length: number } {
-  let value = 0;
-  for (let i = 0; i < 5; i++) {
-    const p = offset + i;
-    if (p >= bytes.length) throw new FormatError('truncated LEB128 length');
-    const b = bytes[p]!;
-    // The fifth byte carries bits 28..31 only; anything above 0x0f overflows 32 bits or continues.
-    if (i === 4 && b > 0x0f) throw new FormatError('LEB128 length exceeds 32 bits');
-    value += (b & 0x7f) * 2 ** (7 * i);
-    if ((b & 0x80) === 0) {
-      if (b === 0 && i > 0) throw new FormatError('non-minimal LEB128 length');
-      return { value, length: i + 1 };
-    }
-  }
-  /* c8 ignore next: the fifth-byte check above makes this unreachable */
-  throw new FormatError('LEB128 length exceeds 32 bits');
+  const value = scanLeb128u32(bytes, offset);
+  if (value < 0) throw new FormatError(leb128Error(value));
+  return { value, length: leb128Length(value) };
 }
 
 /**
- * Decodes one strict LEB128u32 like {@link decodeLeb128u32}, but returns -1 instead of throwing
- * (format detection probes layouts that mostly do not match, and an exception per probe costs
- * microseconds). The encoding's length is `leb128Length(value)`, since only minimal encodings
- * are accepted.
- * @param bytes - The input.
- * @param offset - Where the encoding starts.
- * @returns The value, or -1 when the encoding is truncated, too long, above 2^32-1 or not minimal.
+ * {@link decodeLeb128u32} without exceptions: the value, or -1 when the encoding is truncated,
+ * too long, above 2^32-1 or not minimal.
  * @internal
  */
 export function peekLeb128u32(bytes: Uint8Array, offset: number): number {
-  let value = 0;
-  for (let i = 0; i < 5; i++) {
-    const b = bytes[offset + i];
-    if (b === undefined) return -1;
-    if (i === 4 && b > 0x0f) return -1;
-    value += (b & 0x7f) * 2 ** (7 * i);
-    if ((b & 0x80) === 0) return b === 0 && i > 0 ? -1 : value;
-  }
-  /* c8 ignore next: the fifth-byte check above makes this unreachable */
-  return -1;
+  const value = scanLeb128u32(bytes, offset);
+  return value < 0 ? -1 : value;
 }
