@@ -21,7 +21,7 @@
  * @module
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { abytes, copyBytes } from './_assert.js';
+import { abytes, copyBytes } from './assert.js';
 import { DecryptionError } from './errors.js';
 import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
 

@@ -15,8 +15,8 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { abytes, aint, aobject, astringOrBytes, copyBytes } from './_assert.js';
 import { toHex, utf8 } from './_bytes.js';
+import { abytes, aint, aobject, astringOrBytes, copyBytes } from './assert.js';
 
 const SALT = /* @__PURE__ */ utf8('vault-envelope/blind-index/v1');
 

@@ -7,9 +7,10 @@
  * which is what `@vault-envelope/cache` is for.
  * @module
  */
-import { aobject, astringOrBytes, copyBytes, isBytes } from './_assert.js';
+
 import { encodeBase64, fromUtf8, utf8, utf8Into, utf8Length } from './_bytes.js';
 import { type AeadBackend, type BackendChoice, type PreparedKey, selectBackend } from './aead.js';
+import { aobject, astringOrBytes, copyBytes, isBytes } from './assert.js';
 import { FormatError, KeyDestroyedError, KeyProviderError } from './errors.js';
 import {
   type CiphertextFormat,

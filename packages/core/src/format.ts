@@ -13,8 +13,9 @@
  * checked here, before a key is looked up, so a malformed message never reaches the key service.
  * @module
  */
-import { astringOrBytes, copyBytes } from './_assert.js';
+
 import { decodePublicBase64 } from './_bytes.js';
+import { astringOrBytes, copyBytes } from './assert.js';
 import { FormatError } from './errors.js';
 import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
 

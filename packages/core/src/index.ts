@@ -4,7 +4,6 @@
  * @module
  */
 
-export { isBytes } from './_assert.js';
 export { decodeBase64, encodeBase64 } from './_bytes.js';
 export {
   type AeadBackend,
@@ -14,6 +13,20 @@ export {
   portableBackend,
   selectBackend,
 } from './aead.js';
+export {
+  aboolean,
+  abytes,
+  aduration,
+  afunction,
+  aint,
+  aobject,
+  aoptions,
+  asignal,
+  astring,
+  astringOrBytes,
+  isBytes,
+  kindOf,
+} from './assert.js';
 export { BlindIndex, type BlindIndexOptions } from './blind-index.js';
 export {
   type Aad,

@@ -4,7 +4,7 @@
  * KeyProvider, and {@link Envelope} consumes one.
  * @module
  */
-import { abytes, aobject, astring, copyBytes, isBytes } from './_assert.js';
+import { abytes, aobject, astring, copyBytes, isBytes } from './assert.js';
 import { KeyDestroyedError } from './errors.js';
 
 /**

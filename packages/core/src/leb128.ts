@@ -6,7 +6,7 @@
  * byte strings).
  * @module
  */
-import { aint } from './_assert.js';
+import { aint } from './assert.js';
 import { FormatError } from './errors.js';
 
 /** Largest value a LEB128u32 holds: 2^32 - 1. */

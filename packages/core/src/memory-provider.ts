@@ -4,9 +4,10 @@
  * against anyone who can read that memory, and it is gone when the process ends.
  * @module
  */
-import { aobject, copyBytes } from './_assert.js';
+
 import { fromUtf8, toHex, utf8 } from './_bytes.js';
 import { portableBackend } from './aead.js';
+import { aobject, copyBytes } from './assert.js';
 import { EnvelopeError } from './errors.js';
 import { IV_LENGTH, TAG_LENGTH } from './format.js';
 import {
