@@ -113,6 +113,59 @@ export function astring(value: unknown, title: string, min = 0, max = Number.POS
   return value;
 }
 
+// C0 controls (U+0000-U+001F), DEL (U+007F), and a surrogate that is not part of a pair.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const NOT_TEXT =
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether `value` is well-formed text by the rules every name that is bound into a key or an
+ * AAD follows (key-context names and values, tenants, namespaces, field names, string ids):
+ * well-formed Unicode (no lone surrogate, which UTF-8 can not encode and which two different
+ * strings would share once replaced by U+FFFD) and no C0 control character (U+0000 to U+001F)
+ * or DEL (U+007F), so that a NUL or a newline can never act as a separator.
+ * @param value - A string.
+ * @returns True when it follows the rules.
+ * @example
+ * ```ts
+ * isText('org_1');        // true
+ * isText('a\u0000b');     // false
+ * isText('a\udc00b');     // false: a lone surrogate
+ * ```
+ */
+export function isText(value: string): boolean {
+  return !NOT_TEXT.test(value);
+}
+
+/**
+ * Checks that `value` is a string of `min` to `max` UTF-16 code units that follows the
+ * {@link isText} rules.
+ * @param value - The value.
+ * @param title - Its name, for messages.
+ * @param min - Shortest allowed. @default 0
+ * @param max - Longest allowed. @default unbounded
+ * @returns The value.
+ * @throws TypeError when it is not a string; RangeError when it is too short or too long or
+ *   holds a control character or a lone surrogate (the message gives the position, never the
+ *   text).
+ * @example
+ * ```ts
+ * atext(tenant, 'tenant', 1, 500);
+ * ```
+ */
+export function atext(value: unknown, title: string, min = 0, max = Number.POSITIVE_INFINITY): string {
+  const s = astring(value, title, min, max);
+  const bad = NOT_TEXT.exec(s);
+  if (bad !== null) {
+    const c = s.charCodeAt(bad.index);
+    const what = c >= 0xd800 && c <= 0xdfff ? 'a lone surrogate' : 'a control character';
+    throw new RangeError(
+      `${title} must be well-formed text without control characters, got ${what} at index ${bad.index}`,
+    );
+  }
+  return s;
+}
+
 /**
  * Checks that `value` is a string or a `Uint8Array`.
  * @param value - The value.

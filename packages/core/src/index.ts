@@ -24,7 +24,9 @@ export {
   asignal,
   astring,
   astringOrBytes,
+  atext,
   isBytes,
+  isText,
   kindOf,
 } from './assert.js';
 export { BlindIndex, type BlindIndexOptions } from './blind-index.js';

@@ -9,6 +9,8 @@ import {
   asignal,
   astring,
   astringOrBytes,
+  atext,
+  isText,
   kindOf,
 } from '@vault-envelope/core';
 import fc from 'fast-check';
@@ -127,5 +129,52 @@ describe('the shared argument checks', () => {
     const signal = new AbortController().signal;
     expect(asignal(signal, 's')).toBe(signal);
     expect(asignal(undefined, 's')).toBeUndefined();
+  });
+
+  it('text rules: well-formed Unicode, no C0 control or DEL', () => {
+    expect(isText('org_1 é 😀 \u0080 \u2028')).toBe(true);
+    for (const bad of ['\u0000', 'a\u001fb', '\u007f', 'a\ud800', '\udc00b', 'a\udc00\ud800b', '\n']) {
+      expect(isText(bad)).toBe(false);
+    }
+    expect(() => atext('t1\u0000acme', 'key context value')).toThrow(
+      new RangeError(
+        'key context value must be well-formed text without control characters, got a control character at index 2',
+      ),
+    );
+    expect(() => atext('a\udc00b', 'name')).toThrow(
+      new RangeError(
+        'name must be well-formed text without control characters, got a lone surrogate at index 1',
+      ),
+    );
+    expect(() => atext(7, 'name')).toThrow(new TypeError('name must be a string, got number'));
+    expect(atext('ok', 'name', 1, 2)).toBe('ok');
+  });
+
+  it('isText agrees with a code-point reading of the string', () => {
+    const model = (s: string): boolean => {
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c === 0x7f) return false;
+        if (c >= 0xd800 && c <= 0xdbff) {
+          const d = s.charCodeAt(i + 1);
+          if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+          i++;
+        } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+      }
+      return true;
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(isText(s)).toBe(model(s));
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffff })), (units) => {
+        const s = String.fromCharCode(...units);
+        expect(isText(s)).toBe(model(s));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
