@@ -114,8 +114,8 @@ export function astring(value: unknown, title: string, min = 0, max = Number.POS
 }
 
 // C0 controls (U+0000-U+001F), DEL (U+007F), and a surrogate that is not part of a pair.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_TEXT =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
