@@ -145,9 +145,9 @@ export function isText(value: string): boolean {
  * @param min - Shortest allowed. @default 0
  * @param max - Longest allowed. @default unbounded
  * @returns The value.
- * @throws TypeError when it is not a string; RangeError when it is too short or too long or
- *   holds a control character or a lone surrogate (the message gives the position, never the
- *   text).
+ * @throws TypeError when it is not a string, or holds a control character or a lone surrogate
+ *   (not text by these rules; the message gives the position, never the text); RangeError when
+ *   it is too short or too long.
  * @example
  * ```ts
  * atext(tenant, 'tenant', 1, 500);
@@ -159,7 +159,7 @@ export function atext(value: unknown, title: string, min = 0, max = Number.POSIT
   if (bad !== null) {
     const c = s.charCodeAt(bad.index);
     const what = c >= 0xd800 && c <= 0xdfff ? 'a lone surrogate' : 'a control character';
-    throw new RangeError(
+    throw new TypeError(
       `${title} must be well-formed text without control characters, got ${what} at index ${bad.index}`,
     );
   }

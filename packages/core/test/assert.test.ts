@@ -137,12 +137,12 @@ describe('the shared argument checks', () => {
       expect(isText(bad)).toBe(false);
     }
     expect(() => atext('t1\u0000acme', 'key context value')).toThrow(
-      new RangeError(
+      new TypeError(
         'key context value must be well-formed text without control characters, got a control character at index 2',
       ),
     );
     expect(() => atext('a\udc00b', 'name')).toThrow(
-      new RangeError(
+      new TypeError(
         'name must be well-formed text without control characters, got a lone surrogate at index 1',
       ),
     );
