@@ -1,5 +1,5 @@
 /**
- * One logical Vault call: HTTP attempts through ky, retried by the policy of `retry.ts`, bounded
+ * One logical Vault call: HTTP attempts through ky, retried by the policy of `_retry.ts`, bounded
  * by a per-attempt timeout and an overall deadline, each failure mapped to its typed error.
  *
  * ky does one attempt (`retry: 0`, `timeout: false`, `throwHttpErrors: false`); the loop here
@@ -11,9 +11,10 @@
  * @module
  */
 import ky, { type KyInstance } from 'ky';
+import type { ResolvedOptions } from './_options.js';
+import { backoffDelay, requestedWait } from './_retry.js';
 import { errorForStatus, NetworkError, TimeoutError, VaultError, type VaultErrorDetails } from './errors.js';
-import type { AttemptEvent, ResolvedOptions } from './options.js';
-import { backoffDelay, requestedWait } from './retry.js';
+import type { AttemptEvent } from './options.js';
 
 /** One logical call. */
 export interface CallSpec {
