@@ -167,6 +167,12 @@ describe('type guards', () => {
     expect(ServerError.is(other)).toBe(false);
   });
 
+  test('they work unbound (errors.filter(NotFoundError.is))', () => {
+    const mixed: unknown[] = [...instances, new Error('x'), errorForStatus(418, req)];
+    expect(mixed.filter(VaultError.is)).toHaveLength(instances.length + 1);
+    for (const [i, C] of classes.entries()) expect(mixed.filter(C.is)).toEqual([instances[i]]);
+  });
+
   test('cause is kept', () => {
     const cause = new TypeError('fetch failed');
     expect(new NetworkError({ method: 'GET', path: '/p', cause }).cause).toBe(cause);
