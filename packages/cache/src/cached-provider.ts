@@ -32,9 +32,21 @@ import { KeyStore } from './_store.js';
 import { CacheClosedError } from './errors.js';
 import type { KeyCacheOptions, KeyCacheStats } from './options.js';
 
+/**
+ * `aobject` for the hit path: a value that is not a non-null object gets core's refusal; an
+ * array, bytes or a promise passes here. Core's full check costs about 6 ns a call, and an
+ * encrypt hit makes three (options, usage, context): 80 ns against 63 ns measured. A context
+ * still gets the full check on a miss (`validateKeyContext`), as before.
+ */
+function objectOnHit(value: unknown, title: string): void {
+  // TODO(core): an `aobject` cheap enough for a hot path, so that this shortcut can go.
+  if (typeof value !== 'object' || value === null) aobject(value, title);
+}
+
 /** Checks a call's options object and returns its signal, if any. */
 function signalOf(options: object, title: string): AbortSignal | undefined {
-  return asignal(aobject(options, title)['signal'], 'options.signal');
+  objectOnHit(options, title);
+  return asignal((options as { signal?: unknown }).signal, 'options.signal');
 }
 
 /** A usage count: a non-negative safe integer. */
@@ -116,7 +128,7 @@ export class CachedKeyProvider implements KeyProvider {
         if (signal?.aborted === true) return Promise.reject(signal.reason);
         const usage = options.usage;
         if (usage !== undefined) {
-          aobject(usage, 'usage');
+          objectOnHit(usage, 'usage');
           messages = count(usage.messages, 'usage.messages');
           bytes = count(usage.bytes, 'usage.bytes');
           // Without maxBytes, bytes are not limited and so not counted (a cache in front declares
@@ -125,7 +137,7 @@ export class CachedKeyProvider implements KeyProvider {
           sized = true;
         }
       }
-      aobject(context, 'key context');
+      objectOnHit(context, 'key context');
       const o = this.#o;
       if (messages > o.maxMessages || bytes > o.maxBytes || (!sized && o.bytesBounded)) {
         // A request over a limit on its own (or of unknown size when maxBytes is set) gets a
