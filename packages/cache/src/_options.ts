@@ -27,11 +27,11 @@ export interface ResolvedOptions {
 }
 
 /** Default `capacity`. */
-export const DEFAULT_CAPACITY = 1000;
+const DEFAULT_CAPACITY = 1000;
 /** Default `maxMessages`: 2^20. */
-export const DEFAULT_MAX_MESSAGES: number = 2 ** 20;
+const DEFAULT_MAX_MESSAGES = 2 ** 20;
 /** NIST SP 800-38D §8.3: at most 2^32 invocations per key with random 96-bit IVs. */
-export const MAX_MESSAGES_LIMIT: number = 2 ** 32;
+const MAX_MESSAGES_LIMIT = 2 ** 32;
 
 /** Monotonic, so that wall-clock jumps neither expire nor extend keys. */
 const defaultClock = (): number => performance.now();
