@@ -29,7 +29,7 @@ const NodeBuffer: NodeBufferCompare | undefined = (globalThis as { Buffer?: Node
 const NATIVE_COMPARE_FROM = 48;
 
 /** Exact byte equality (the blobs are not secret, so an early exit is fine). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   const n = a.length;
   if (n !== b.length) return false;
   if (NodeBuffer !== undefined && n >= NATIVE_COMPARE_FROM) return NodeBuffer.compare(a, b) === 0;

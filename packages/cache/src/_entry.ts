@@ -24,14 +24,14 @@ export class Entry implements BlobKeyed<Entry> {
   /** Last instant it is kept (as a stale fallback): `expires + staleIfError`. */
   deadline = 0;
   /** From this instant a decrypt hit starts a background refresh (Infinity when off). */
-  refreshAt = Number.POSITIVE_INFINITY;
+  refreshAt: number = Number.POSITIVE_INFINITY;
   /**
    * Last instant it may be served for encryption: `maxAge` after the first request, never
    * extended (a confirmation by `decryptDataKey` renews decryption only).
    */
   encExpires = 0;
   /** From this instant an encrypt hit starts a background refresh (Infinity when off). */
-  encRefreshAt = Number.POSITIVE_INFINITY;
+  encRefreshAt: number = Number.POSITIVE_INFINITY;
   /** Messages and bytes counted against the encryption limits. */
   messages = 0;
   bytes = 0;

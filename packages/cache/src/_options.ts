@@ -2,6 +2,7 @@
  * Checks {@link KeyCacheOptions} once, at construction, and resolves the defaults.
  * @module
  */
+import { aduration, afunction, aint, aoptions, astring } from '@vault-envelope/core';
 import type { KeyCacheOptions } from './options.js';
 import { isTransientError } from './transient.js';
 
@@ -18,14 +19,22 @@ export interface ResolvedOptions {
   staleIfError: number;
   isTransientError: (error: unknown) => boolean;
   clock: () => number;
+  /**
+   * Whether an expiry timer may be used: only with the default clock, whose relation to timers
+   * is known.
+   */
+  timed: boolean;
 }
 
 /** Default `capacity`. */
-export const DEFAULT_CAPACITY = 1000;
+const DEFAULT_CAPACITY = 1000;
 /** Default `maxMessages`: 2^20. */
-export const DEFAULT_MAX_MESSAGES: number = 2 ** 20;
+const DEFAULT_MAX_MESSAGES = 2 ** 20;
 /** NIST SP 800-38D §8.3: at most 2^32 invocations per key with random 96-bit IVs. */
-export const MAX_MESSAGES_LIMIT: number = 2 ** 32;
+const MAX_MESSAGES_LIMIT = 2 ** 32;
+
+/** Monotonic, so that wall-clock jumps neither expire nor extend keys. */
+const defaultClock = (): number => performance.now();
 
 const KNOWN: ReadonlySet<string> = new Set([
   'maxAge',
@@ -39,79 +48,44 @@ const KNOWN: ReadonlySet<string> = new Set([
   'clock',
 ]);
 
-function kind(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
-/** A finite number of milliseconds in (min, max). */
-function duration(value: unknown, title: string, max = Number.POSITIVE_INFINITY): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${title} must be a number of milliseconds, got ${kind(value)}`);
-  }
-  if (!(value > 0) || !Number.isFinite(value) || !(value < max)) {
-    const upper = max === Number.POSITIVE_INFINITY ? 'finite' : `less than ${max}`;
-    throw new RangeError(`${title} must be greater than 0 and ${upper}, got ${value}`);
-  }
-  return value;
-}
-
-/** An integer in [min, max]. */
-function integer(value: unknown, min: number, max: number, title: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${title} must be an integer, got ${kind(value) === 'number' ? value : kind(value)}`);
-  }
-  if (value < min || value > max) throw new RangeError(`${title} must be in [${min}, ${max}], got ${value}`);
-  return value;
-}
-
-function fn<T>(value: unknown, title: string): T {
-  if (typeof value !== 'function') throw new TypeError(`${title} must be a function, got ${kind(value)}`);
-  return value as T;
-}
-
 /**
  * Validates the options of `cachedKeyProvider` and applies the defaults.
+ * @param options - What the caller passed.
+ * @returns The options with defaults applied.
  * @throws TypeError for a missing `maxAge`, an unknown option or a value of the wrong type;
  *   RangeError for a value out of range.
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`cachedKeyProvider options must be an object, got ${kind(options)}`);
+  const o = aoptions(options, 'cachedKeyProvider options', KNOWN) as Partial<KeyCacheOptions>;
+  // Required: a cache must never hold a key forever.
+  if (o.maxAge === undefined) {
+    throw new TypeError('maxAge must be a number of milliseconds (it is required), got undefined');
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`cachedKeyProvider: unknown option "${name}"`);
-  }
-  const o = options as KeyCacheOptions;
-  if (o.maxAge === undefined) throw new TypeError('cachedKeyProvider options.maxAge is required');
-  const maxAge = duration(o.maxAge, 'maxAge');
-  const maxBytes =
-    o.maxBytes === undefined
-      ? Number.MAX_SAFE_INTEGER
-      : integer(o.maxBytes, 1, Number.MAX_SAFE_INTEGER, 'maxBytes');
-  let partition = '';
-  if (o.partition !== undefined) {
-    if (typeof o.partition !== 'string') {
-      throw new TypeError(`partition must be a string, got ${kind(o.partition)}`);
-    }
-    partition = o.partition;
-  }
-  const defaultClock = (): number => performance.now();
+  const positive = { exclusive: true };
+  const maxAge = aduration(o.maxAge, 'maxAge', positive);
   return {
     maxAge,
-    capacity: o.capacity === undefined ? DEFAULT_CAPACITY : integer(o.capacity, 1, 2 ** 31 - 1, 'capacity'),
+    capacity: o.capacity === undefined ? DEFAULT_CAPACITY : aint(o.capacity, 1, 2 ** 31 - 1, 'capacity'),
     maxMessages:
       o.maxMessages === undefined
         ? DEFAULT_MAX_MESSAGES
-        : integer(o.maxMessages, 1, MAX_MESSAGES_LIMIT, 'maxMessages'),
-    maxBytes,
+        : aint(o.maxMessages, 1, MAX_MESSAGES_LIMIT, 'maxMessages'),
+    maxBytes:
+      o.maxBytes === undefined
+        ? Number.MAX_SAFE_INTEGER
+        : aint(o.maxBytes, 1, Number.MAX_SAFE_INTEGER, 'maxBytes'),
     bytesBounded: o.maxBytes !== undefined,
-    partition,
-    refreshAhead: o.refreshAhead === undefined ? 0 : duration(o.refreshAhead, 'refreshAhead', maxAge),
-    staleIfError: o.staleIfError === undefined ? 0 : duration(o.staleIfError, 'staleIfError'),
+    partition: o.partition === undefined ? '' : astring(o.partition, 'partition'),
+    refreshAhead:
+      o.refreshAhead === undefined
+        ? 0
+        : aduration(o.refreshAhead, 'refreshAhead', { exclusive: true, max: maxAge }),
+    staleIfError: o.staleIfError === undefined ? 0 : aduration(o.staleIfError, 'staleIfError', positive),
     isTransientError:
       o.isTransientError === undefined
         ? isTransientError
-        : fn<(e: unknown) => boolean>(o.isTransientError, 'isTransientError'),
-    clock: o.clock === undefined ? defaultClock : fn<() => number>(o.clock, 'clock'),
+        : afunction<(e: unknown) => boolean>(o.isTransientError, 'isTransientError'),
+    clock: o.clock === undefined ? defaultClock : afunction<() => number>(o.clock, 'clock'),
+    timed: o.clock === undefined && typeof setTimeout === 'function',
   };
 }

@@ -374,20 +374,45 @@ describe('failures and signals', () => {
 
   test('arguments are checked: TypeError for wrong types, RangeError for wrong sizes', async () => {
     const { keys } = setup();
-    await expect(keys.createDataKey(null as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(keys.createDataKey({ a: 1 } as never)).rejects.toBeInstanceOf(TypeError);
     const tooMany = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']));
+    const cases: [Promise<unknown>, Error][] = [
+      [keys.createDataKey(null as never), new TypeError('key context must be an object, got null')],
+      [keys.createDataKey([] as never), new TypeError('key context must be an object, got array')],
+      [
+        keys.createDataKey(ctx, { usage: { messages: 1.5, bytes: 0 } }),
+        new TypeError('usage.messages must be an integer, got a fraction'),
+      ],
+      [
+        keys.createDataKey(ctx, { usage: { messages: -1, bytes: 0 } }),
+        new RangeError('usage.messages must be in [0, 9007199254740991], got -1'),
+      ],
+      [
+        keys.createDataKey(ctx, { usage: { messages: 1 } as never }),
+        new TypeError('usage.bytes must be an integer, got undefined'),
+      ],
+      [keys.createDataKey(ctx, { usage: null as never }), new TypeError('usage must be an object, got null')],
+      [
+        keys.createDataKey(ctx, { signal: {} as never }),
+        new TypeError('options.signal must be an AbortSignal, got object'),
+      ],
+      [
+        keys.createDataKey(ctx, 'fast' as never),
+        new TypeError('createDataKey options must be an object, got string'),
+      ],
+      [keys.decryptDataKey('abc' as never), new TypeError('encryptedKeys must be a Uint8Array, got string')],
+      [
+        keys.decryptDataKey(new Uint8Array(0)),
+        new RangeError('encryptedKeys must not be empty, got 0 bytes'),
+      ],
+      [
+        keys.decryptDataKey(new Uint8Array(3), 7 as never),
+        new TypeError('decryptDataKey options must be an object, got number'),
+      ],
+    ];
+    for (const [p, error] of cases) await expect(p).rejects.toThrow(error);
+    // The context's own rules are core's validateKeyContext (its wording is core's).
+    await expect(keys.createDataKey({ a: 1 } as never)).rejects.toBeInstanceOf(TypeError);
     await expect(keys.createDataKey(tooMany)).rejects.toBeInstanceOf(RangeError);
-    await expect(keys.createDataKey(ctx, { usage: { messages: 1.5, bytes: 0 } })).rejects.toBeInstanceOf(
-      TypeError,
-    );
-    await expect(keys.createDataKey(ctx, { usage: { messages: -1, bytes: 0 } })).rejects.toBeInstanceOf(
-      RangeError,
-    );
-    await expect(keys.createDataKey(ctx, { usage: null as never })).rejects.toBeInstanceOf(TypeError);
-    await expect(keys.createDataKey(ctx, { signal: {} as never })).rejects.toBeInstanceOf(TypeError);
-    await expect(keys.decryptDataKey('abc' as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(keys.decryptDataKey(new Uint8Array(0))).rejects.toBeInstanceOf(RangeError);
     expect(keys.stats().remoteCalls).toBe(0);
   });
 });

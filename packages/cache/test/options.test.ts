@@ -8,40 +8,74 @@ const make = (options: unknown) => () => cachedKeyProvider(provider, options as 
 
 describe('option validation at construction', () => {
   test('maxAge is required', () => {
-    expect(make({})).toThrow(new TypeError('cachedKeyProvider options.maxAge is required'));
-    expect(make(undefined)).toThrow(TypeError);
-    expect(make(null)).toThrow(TypeError);
+    const missing = new TypeError('maxAge must be a number of milliseconds (it is required), got undefined');
+    expect(make({})).toThrow(missing);
+    expect(make(undefined)).toThrow(missing);
+    expect(make(null)).toThrow(new TypeError('cachedKeyProvider options must be an object, got null'));
+    expect(make([])).toThrow(new TypeError('cachedKeyProvider options must be an object, got array'));
+    expect(make(Promise.resolve({ maxAge: 1 }))).toThrow(
+      new TypeError('cachedKeyProvider options must be an object, got Promise'),
+    );
   });
 
+  const positive = 'must be a finite number of milliseconds greater than 0';
   test.each([
-    ['maxAge', '1000', TypeError],
-    ['maxAge', Number.NaN, TypeError],
-    ['maxAge', 0, RangeError],
-    ['maxAge', -1, RangeError],
-    ['maxAge', Number.POSITIVE_INFINITY, RangeError],
-    ['capacity', 0, RangeError],
-    ['capacity', 1.5, TypeError],
-    ['capacity', '10', TypeError],
-    ['maxMessages', 0, RangeError],
-    ['maxMessages', 2 ** 32 + 1, RangeError],
-    ['maxMessages', 2.5, TypeError],
-    ['maxBytes', 0, RangeError],
-    ['maxBytes', 2 ** 53, RangeError],
-    ['partition', 7, TypeError],
-    ['refreshAhead', 0, RangeError],
-    ['refreshAhead', 1000, RangeError],
-    ['refreshAhead', 'soon', TypeError],
-    ['staleIfError', -5, RangeError],
-    ['staleIfError', Number.POSITIVE_INFINITY, RangeError],
-    ['clock', 123, TypeError],
-    ['isTransientError', true, TypeError],
-  ])('%s = %s is rejected', (name, value, error) => {
+    ['maxAge', '1000', new TypeError('maxAge must be a number of milliseconds, got string')],
+    ['maxAge', Number.NaN, new TypeError('maxAge must be a number of milliseconds, got NaN')],
+    ['maxAge', 0, new RangeError(`maxAge ${positive}, got 0`)],
+    ['maxAge', -1, new RangeError(`maxAge ${positive}, got -1`)],
+    ['maxAge', Number.POSITIVE_INFINITY, new RangeError(`maxAge ${positive}, got Infinity`)],
+    ['capacity', 0, new RangeError('capacity must be in [1, 2147483647], got 0')],
+    ['capacity', 1.5, new TypeError('capacity must be an integer, got a fraction')],
+    ['capacity', '10', new TypeError('capacity must be an integer, got string')],
+    ['maxMessages', 0, new RangeError('maxMessages must be in [1, 4294967296], got 0')],
+    ['maxMessages', 2 ** 32 + 1, new RangeError('maxMessages must be in [1, 4294967296], got 4294967297')],
+    ['maxMessages', 2.5, new TypeError('maxMessages must be an integer, got a fraction')],
+    ['maxBytes', 0, new RangeError('maxBytes must be in [1, 9007199254740991], got 0')],
+    ['maxBytes', 2 ** 53, new RangeError('maxBytes must be in [1, 9007199254740991], got 9007199254740992')],
+    ['maxBytes', null, new TypeError('maxBytes must be an integer, got null')],
+    ['partition', 7, new TypeError('partition must be a string, got number')],
+    ['refreshAhead', 0, new RangeError(`refreshAhead ${positive} and less than 1000, got 0`)],
+    ['refreshAhead', 1000, new RangeError(`refreshAhead ${positive} and less than 1000, got 1000`)],
+    ['refreshAhead', 'soon', new TypeError('refreshAhead must be a number of milliseconds, got string')],
+    ['staleIfError', -5, new RangeError(`staleIfError ${positive}, got -5`)],
+    ['staleIfError', Number.POSITIVE_INFINITY, new RangeError(`staleIfError ${positive}, got Infinity`)],
+    ['clock', 123, new TypeError('clock must be a function, got number')],
+    ['isTransientError', true, new TypeError('isTransientError must be a function, got boolean')],
+  ])('%s = %s is refused with its exact message', (name, value, error) => {
     expect(make({ maxAge: 1000, [name]: value })).toThrow(error);
   });
 
   test('an unknown option is a TypeError (a misspelt limit must not pass silently)', () => {
     expect(make({ maxAge: 1000, maxMessage: 10 })).toThrow(
-      new TypeError('cachedKeyProvider: unknown option "maxMessage"'),
+      new TypeError('cachedKeyProvider options has an unknown option "maxMessage"'),
+    );
+  });
+
+  test('property: a refused option value is never quoted in the message', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'maxAge',
+          'capacity',
+          'maxMessages',
+          'maxBytes',
+          'refreshAhead',
+          'staleIfError',
+          'clock',
+        ),
+        fc.string({ minLength: 1, maxLength: 30 }).map((s) => `S3CR3T${s}`),
+        (name, value) => {
+          let error: unknown;
+          try {
+            make({ maxAge: 1000, [name]: value })();
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(TypeError);
+          expect((error as Error).message).not.toContain('S3CR3T');
+        },
+      ),
     );
   });
 
@@ -59,8 +93,15 @@ describe('option validation at construction', () => {
   });
 
   test('the provider must be a KeyProvider', () => {
-    expect(() => cachedKeyProvider({} as never, { maxAge: 1 })).toThrow(TypeError);
-    expect(() => cachedKeyProvider(null as never, { maxAge: 1 })).toThrow(TypeError);
+    expect(() => cachedKeyProvider({} as never, { maxAge: 1 })).toThrow(
+      new TypeError('provider.createDataKey must be a function, got undefined'),
+    );
+    expect(() => cachedKeyProvider({ createDataKey() {} } as never, { maxAge: 1 })).toThrow(
+      new TypeError('provider.decryptDataKey must be a function, got undefined'),
+    );
+    expect(() => cachedKeyProvider(null as never, { maxAge: 1 })).toThrow(
+      new TypeError('provider must be an object, got null'),
+    );
   });
 
   test('every valid option combination constructs; every positive maxAge is accepted', () => {

@@ -1,5 +1,5 @@
 /**
- * One logical Vault call: HTTP attempts through ky, retried by the policy of `retry.ts`, bounded
+ * One logical Vault call: HTTP attempts through ky, retried by the policy of `_retry.ts`, bounded
  * by a per-attempt timeout and an overall deadline, each failure mapped to its typed error.
  *
  * ky does one attempt (`retry: 0`, `timeout: false`, `throwHttpErrors: false`); the loop here
@@ -11,9 +11,10 @@
  * @module
  */
 import ky, { type KyInstance } from 'ky';
+import type { ResolvedOptions } from './_options.js';
+import { backoffDelay, requestedWait } from './_retry.js';
 import { errorForStatus, NetworkError, TimeoutError, VaultError, type VaultErrorDetails } from './errors.js';
-import type { AttemptEvent, ResolvedOptions } from './options.js';
-import { backoffDelay, requestedWait } from './retry.js';
+import type { AttemptEvent } from './options.js';
 
 /** One logical call. */
 export interface CallSpec {
@@ -33,7 +34,6 @@ export interface CallResult {
   /** The parsed JSON body, or `undefined` for an empty one. */
   body: unknown;
   requestId: string | undefined;
-  attempts: number;
 }
 
 /** What one attempt ended in. */
@@ -93,15 +93,10 @@ function serverMessageOf(text: string): string | undefined {
 export class Transport {
   readonly #options: ResolvedOptions;
   readonly #ky: KyInstance;
-  readonly #random: () => number;
 
-  /**
-   * @param options - Resolved client options.
-   * @param random - Uniform source in [0, 1) for jitter (injectable for tests).
-   */
-  constructor(options: ResolvedOptions, random: () => number = Math.random) {
+  /** @param options - Resolved client options. */
+  constructor(options: ResolvedOptions) {
     this.#options = options;
-    this.#random = random;
     this.#ky = ky.create({
       timeout: false,
       retry: 0,
@@ -145,7 +140,7 @@ export class Transport {
           await hook({ ...event, status, requestId, durationMs: now() - started });
         }
         if (status >= 200 && status < 300) {
-          return { status, body: this.#parse(outcome, base), requestId, attempts: attempt };
+          return { status, body: this.#parse(outcome, base), requestId };
         }
         wait = requestedWait(outcome.headers, Date.now(), status === 429);
         const details = { ...base, requestId, serverMessage: serverMessageOf(outcome.text) };
@@ -166,7 +161,7 @@ export class Transport {
         if (wait > o.retry.maxRetryAfter) throw error;
         delay = wait;
       } else {
-        delay = backoffDelay(attempt, o.retry, this.#random);
+        delay = backoffDelay(attempt, o.retry, Math.random);
       }
       // A wait that ends past the deadline only postpones the same failure.
       if (now() + delay >= deadlineAt) throw error;

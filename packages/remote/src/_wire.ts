@@ -1,22 +1,39 @@
 /**
- * From the snake_case JSON of the Vault v1 API (`workos-vault-openapi.yaml`, components/schemas)
- * to the camelCase types of `types.ts`. Every field the spec marks required is checked, so a
- * server that sends something else fails with one clear `INVALID_RESPONSE` error instead of an
- * `undefined` surfacing far from the call. Optional fields get the SDK's defaults.
+ * Between the camelCase types of `types.ts` and the snake_case JSON of the Vault v1 API
+ * (`workos-vault-openapi.yaml`, components/schemas).
+ *
+ * Responses: every field the spec marks required is checked, so a server that sends something
+ * else fails with one clear `INVALID_RESPONSE` error instead of an `undefined` surfacing far from
+ * the call; optional fields get the SDK's defaults. A data key is decoded into memory of its
+ * own and the decoder's copy wiped. Requests: the list options become the spec's query names.
  * @module
  */
-import type { KeyContext } from '@vault-envelope/core';
+import {
+  aint,
+  aobject,
+  asignal,
+  astring,
+  type DataKey,
+  decodeBase64,
+  type KeyContext,
+  kindOf,
+  makeDataKey,
+} from '@vault-envelope/core';
 import { VaultError } from './errors.js';
-import type {
-  Actor,
-  ListMetadata,
-  ObjectList,
-  ObjectMetadata,
-  ObjectSummary,
-  ObjectVersion,
-  ObjectWithoutValue,
-  VaultObject,
+import {
+  type Actor,
+  type ListMetadata,
+  type ListObjectsOptions,
+  MAX_PAGE_SIZE,
+  type ObjectList,
+  type ObjectMetadata,
+  type ObjectSummary,
+  type ObjectVersion,
+  type ObjectWithoutValue,
+  type VaultObject,
 } from './types.js';
+
+const DATA_KEY_LENGTH = 32;
 
 /** Where a response came from, for the error when it is malformed. */
 export interface Origin {
@@ -173,6 +190,49 @@ export class WireReader {
     return { data, listMetadata: this.listMetadata(o['list_metadata']) };
   }
 
+  /**
+   * A DataKey from a data-key, decrypt or rekey answer (`id`, `data_key`, `encrypted_keys`,
+   * optional `context`).
+   * @param value - The response body.
+   * @param context - The context asked for, reported when the server does not say.
+   * @param blob - For decrypt: the blob sent, kept (as a copy) instead of `encrypted_keys`.
+   * @returns A key in memory of its own, owned by the caller.
+   */
+  dataKey(value: unknown, context: KeyContext, blob?: Uint8Array): DataKey {
+    const o = this.object(value, 'body');
+    const id = this.string(o, 'id');
+    const keyText = this.string(o, 'data_key');
+    let encryptedKeys: Uint8Array;
+    if (blob === undefined) {
+      try {
+        encryptedKeys = decodeBase64(this.string(o, 'encrypted_keys'), 'encrypted_keys');
+      } catch (e) {
+        if (VaultError.is(e)) throw e;
+        this.fail('encrypted_keys is not base64');
+      }
+      if (encryptedKeys.length === 0) this.fail('encrypted_keys is empty');
+    } else {
+      encryptedKeys = new Uint8Array(blob); // a copy even of a Buffer (whose slice() is a view)
+    }
+    let decoded: Uint8Array;
+    try {
+      decoded = decodeBase64(keyText, 'data_key');
+    } catch {
+      this.fail('data_key is not base64');
+    }
+    if (decoded.length !== DATA_KEY_LENGTH) {
+      decoded.fill(0);
+      this.fail(`data_key is not ${DATA_KEY_LENGTH} bytes`);
+    }
+    // The decoder may hand back a view into a pooled buffer shared with other allocations; the
+    // caller gets a key in memory of its own, and the pooled bytes are wiped.
+    const key = new Uint8Array(DATA_KEY_LENGTH);
+    key.set(decoded);
+    decoded.fill(0);
+    const reported = o['context'] === undefined ? context : this.context(o, 'context');
+    return makeDataKey({ id, key, encryptedKeys, context: reported });
+  }
+
   /** `VersionListResponse`, entries only (as the SDK returns them). */
   versions(value: unknown): ObjectVersion[] {
     const o = this.object(value, 'body');
@@ -189,4 +249,45 @@ export class WireReader {
       };
     });
   }
+}
+
+/**
+ * Checks list options and builds the query with the spec's names; absent options are left out.
+ * @param options - The options of `listObjects` or `objects`.
+ * @returns The query parameters (`undefined` ones are not sent).
+ * @throws TypeError for a wrong type; RangeError for a `limit` outside 1..100, an empty cursor,
+ *   an unknown `order` or an unparseable `updatedAfter`.
+ */
+export function listQuery(options: unknown): Record<string, string | undefined> {
+  const o = aobject(options, 'listObjects options') as ListObjectsOptions;
+  asignal(o.signal, 'options.signal');
+  const limit = o.limit === undefined ? undefined : aint(o.limit, 1, MAX_PAGE_SIZE, 'limit');
+  const before = o.before === undefined ? undefined : astring(o.before, 'before', 1);
+  const after = o.after === undefined ? undefined : astring(o.after, 'after', 1);
+  if (o.order !== undefined && astring(o.order, 'order') !== 'asc' && o.order !== 'desc') {
+    throw new RangeError("order must be 'asc' or 'desc', got another string");
+  }
+  const search = o.search === undefined ? undefined : astring(o.search, 'search');
+  let updatedAfter: string | undefined;
+  if (o.updatedAfter !== undefined) {
+    const d: unknown = o.updatedAfter;
+    if (!(d instanceof Date) && typeof d !== 'string') {
+      throw new TypeError(`updatedAfter must be a Date or a string, got ${kindOf(d)}`);
+    }
+    const t = d instanceof Date ? d.getTime() : Date.parse(d);
+    if (Number.isNaN(t)) {
+      throw new RangeError(
+        `updatedAfter must be a valid date, got ${d instanceof Date ? 'an invalid Date' : 'a string that is not a date'}`,
+      );
+    }
+    updatedAfter = new Date(t).toISOString();
+  }
+  return {
+    limit: limit === undefined ? undefined : String(limit),
+    before,
+    after,
+    order: o.order,
+    search,
+    updatedAfter,
+  };
 }

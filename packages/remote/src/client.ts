@@ -9,51 +9,63 @@
  * @module
  */
 import {
+  abytes,
+  aobject,
+  aoptions,
+  asignal,
+  astring,
   type CreateDataKeyOptions,
   type DataKey,
-  decodeBase64,
   encodeBase64,
-  isBytes,
   type KeyContext,
   type KeyProvider,
   type KeyRequestOptions,
-  makeDataKey,
   validateKeyContext,
 } from '@vault-envelope/core';
+import { resolveOptions } from './_options.js';
 import { type CallSpec, Transport } from './_transport.js';
-import { aint, aobject, astr, callSignal } from './_validate.js';
-import { type Origin, WireReader } from './_wire.js';
+import { listQuery, type Origin, WireReader } from './_wire.js';
 import { VaultError } from './errors.js';
-import { resolveOptions, type VaultClientOptions } from './options.js';
-import type {
-  CallOptions,
-  CreateObjectOptions,
-  DeleteObjectOptions,
-  ListObjectsOptions,
-  ObjectIdOptions,
-  ObjectList,
-  ObjectMetadata,
-  ObjectSummary,
-  ObjectVersion,
-  ObjectWithoutValue,
-  UpdateObjectOptions,
-  VaultObject,
+import type { VaultClientOptions } from './options.js';
+import {
+  type CallOptions,
+  type CreateObjectOptions,
+  type DeleteObjectOptions,
+  type ListObjectsOptions,
+  MAX_OBJECT_NAME_LENGTH,
+  MAX_PAGE_SIZE,
+  type ObjectIdOptions,
+  type ObjectList,
+  type ObjectMetadata,
+  type ObjectSummary,
+  type ObjectVersion,
+  type ObjectWithoutValue,
+  type UpdateObjectOptions,
+  type VaultObject,
 } from './types.js';
-
-/** Longest object name Vault accepts. */
-export const MAX_OBJECT_NAME_LENGTH = 200;
-/** Largest page `listObjects` accepts. */
-export const MAX_PAGE_SIZE = 100;
-
-const DATA_KEY_LENGTH = 32;
 
 /** Checks an object id: a non-empty string (ids are opaque: never assume UUIDs). */
 function objectId(value: unknown): string {
-  return astr(value, 'id', 1);
+  return astring(value, 'id', 1);
 }
 
 function versionCheck(value: unknown): string | undefined {
-  return value === undefined ? undefined : astr(value, 'versionCheck', 1);
+  return value === undefined ? undefined : astring(value, 'versionCheck', 1);
+}
+
+/** Checks the options object every call takes and returns its `signal`, if any. */
+function callSignal(options: unknown): AbortSignal | undefined {
+  return options === undefined
+    ? undefined
+    : asignal(aoptions(options, 'options')['signal'], 'options.signal');
+}
+
+/** Checks a wrapped-key blob: non-empty bytes, as Vault issued them. */
+function blobOf(encryptedKeys: unknown): Uint8Array {
+  const blob = abytes(encryptedKeys, undefined, 'encryptedKeys');
+  // TODO(core): a minimum length for abytes (`abytes(value, { min: 1 }, title)`), shared with the cache.
+  if (blob.length === 0) throw new RangeError('encryptedKeys must not be empty, got 0 bytes');
+  return blob;
 }
 
 /**
@@ -106,7 +118,8 @@ export class VaultClient implements KeyProvider {
     validateKeyContext(context);
     const signal = callSignal(options);
     const path = '/vault/v1/keys/data-key';
-    return this.#dataKey(await this.#call({ method: 'POST', path, body: { context }, signal }), context);
+    const result = await this.#call({ method: 'POST', path, body: { context }, signal });
+    return result.read.dataKey(result.body, context);
   }
 
   /**
@@ -121,11 +134,11 @@ export class VaultClient implements KeyProvider {
    * ```
    */
   async decryptDataKey(encryptedKeys: Uint8Array, options?: KeyRequestOptions): Promise<DataKey> {
-    const blob = this.#blob(encryptedKeys);
+    const blob = blobOf(encryptedKeys);
     const signal = callSignal(options);
     const path = '/vault/v1/keys/decrypt';
     const result = await this.#call({ method: 'POST', path, body: { keys: encodeBase64(blob) }, signal });
-    return this.#dataKey(result, {}, blob);
+    return result.read.dataKey(result.body, {}, blob);
   }
 
   /**
@@ -142,12 +155,12 @@ export class VaultClient implements KeyProvider {
    * ```
    */
   async rekey(encryptedKeys: Uint8Array, newContext: KeyContext, options?: CallOptions): Promise<DataKey> {
-    const blob = this.#blob(encryptedKeys);
+    const blob = blobOf(encryptedKeys);
     validateKeyContext(newContext, 'new key context');
     const signal = callSignal(options);
     const body = { context: newContext, encrypted_keys: encodeBase64(blob) };
     const result = await this.#call({ method: 'POST', path: '/vault/v1/keys/rekey', body, signal });
-    return this.#dataKey(result, newContext);
+    return result.read.dataKey(result.body, newContext);
   }
 
   // --------------------------------------------------------------- objects
@@ -165,8 +178,8 @@ export class VaultClient implements KeyProvider {
    */
   async createObject(options: CreateObjectOptions): Promise<ObjectMetadata> {
     const o = aobject(options, 'createObject options');
-    const name = astr(o['name'], 'name', 1, MAX_OBJECT_NAME_LENGTH);
-    const value = astr(o['value'], 'value');
+    const name = astring(o['name'], 'name', 1, MAX_OBJECT_NAME_LENGTH);
+    const value = astring(o['value'], 'value');
     const context = validateKeyContext(o['context'], 'context');
     const body = { name, value, key_context: context };
     const result = await this.#call({
@@ -214,7 +227,7 @@ export class VaultClient implements KeyProvider {
     options?: CallOptions,
   ): Promise<VaultObject> {
     const asObject = typeof name === 'object' && name !== null;
-    const n = astr(asObject ? name.name : name, 'name', 1, MAX_OBJECT_NAME_LENGTH);
+    const n = astring(asObject ? name.name : name, 'name', 1, MAX_OBJECT_NAME_LENGTH);
     const signal = callSignal(options ?? (asObject ? name : undefined));
     const path = `/vault/v1/kv/name/${encodeURIComponent(n)}`;
     const result = await this.#call({ method: 'GET', path, signal });
@@ -253,7 +266,7 @@ export class VaultClient implements KeyProvider {
   async updateObject(options: UpdateObjectOptions): Promise<ObjectWithoutValue> {
     const o = aobject(options, 'updateObject options');
     const id = objectId(o['id']);
-    const value = astr(o['value'], 'value');
+    const value = astring(o['value'], 'value');
     const check = versionCheck(o['versionCheck']);
     const body = check === undefined ? { value } : { value, version_check: check };
     const path = `/vault/v1/kv/${encodeURIComponent(id)}`;
@@ -370,78 +383,4 @@ export class VaultClient implements KeyProvider {
     const origin: Origin = { method: spec.method, path: spec.path, status: r.status, requestId: r.requestId };
     return { body: r.body, read: new WireReader(origin) };
   }
-
-  #blob(encryptedKeys: unknown): Uint8Array {
-    if (!isBytes(encryptedKeys)) throw new TypeError('encryptedKeys must be a Uint8Array');
-    if (encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty');
-    return encryptedKeys;
-  }
-
-  /** Builds a DataKey from a data-key, decrypt or rekey answer. */
-  #dataKey(result: { body: unknown; read: WireReader }, context: KeyContext, blob?: Uint8Array): DataKey {
-    const r: WireReader = result.read;
-    const o = r.object(result.body, 'body');
-    const id = r.string(o, 'id');
-    const keyText = r.string(o, 'data_key');
-    let encryptedKeys: Uint8Array;
-    if (blob === undefined) {
-      try {
-        encryptedKeys = decodeBase64(r.string(o, 'encrypted_keys'), 'encrypted_keys');
-      } catch (e) {
-        if (VaultError.is(e)) throw e;
-        r.fail('encrypted_keys is not base64');
-      }
-      if (encryptedKeys.length === 0) r.fail('encrypted_keys is empty');
-    } else {
-      encryptedKeys = new Uint8Array(blob); // a copy even of a Buffer (whose slice() is a view)
-    }
-    let decoded: Uint8Array;
-    try {
-      decoded = decodeBase64(keyText, 'data_key');
-    } catch {
-      r.fail('data_key is not base64');
-    }
-    if (decoded.length !== DATA_KEY_LENGTH) {
-      decoded.fill(0);
-      r.fail(`data_key is not ${DATA_KEY_LENGTH} bytes`);
-    }
-    // The decoder may hand back a view into a pooled buffer shared with other allocations; the
-    // caller gets a key in memory of its own, and the pooled bytes are wiped.
-    const key = new Uint8Array(DATA_KEY_LENGTH);
-    key.set(decoded);
-    decoded.fill(0);
-    const reported = o['context'] === undefined ? context : r.context(o, 'context');
-    return makeDataKey({ id, key, encryptedKeys, context: reported });
-  }
-}
-
-/** Checks list options and builds the query, with the spec's names; absent options are left out. */
-function listQuery(options: ListObjectsOptions): Record<string, string | undefined> {
-  const o = aobject(options, 'listObjects options') as ListObjectsOptions;
-  callSignal(o);
-  const limit = o.limit === undefined ? undefined : aint(o.limit, 1, MAX_PAGE_SIZE, 'limit');
-  const before = o.before === undefined ? undefined : astr(o.before, 'before', 1);
-  const after = o.after === undefined ? undefined : astr(o.after, 'after', 1);
-  if (o.order !== undefined) {
-    astr(o.order, 'order');
-    if (o.order !== 'asc' && o.order !== 'desc') throw new RangeError("order must be 'asc' or 'desc'");
-  }
-  const search = o.search === undefined ? undefined : astr(o.search, 'search');
-  let updatedAfter: string | undefined;
-  if (o.updatedAfter !== undefined) {
-    const d = o.updatedAfter;
-    if (!(d instanceof Date) && typeof d !== 'string')
-      throw new TypeError('updatedAfter must be a Date or a string');
-    const t = d instanceof Date ? d.getTime() : Date.parse(d);
-    if (Number.isNaN(t)) throw new RangeError('updatedAfter is not a valid date');
-    updatedAfter = new Date(t).toISOString();
-  }
-  return {
-    limit: limit === undefined ? undefined : String(limit),
-    before,
-    after,
-    order: o.order,
-    search,
-    updatedAfter,
-  };
 }

@@ -49,6 +49,13 @@ const BRAND = Symbol.for('vault-envelope.VaultError');
 /** Longest server message kept in an error: enough for a diagnosis, not for an echoed payload. */
 const MAX_SERVER_MESSAGE = 300;
 
+/** The brand check, and the code check when `code` is given: what every `is` runs. */
+function isVaultError(error: unknown, code: VaultErrorCode | undefined): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (error as { code?: unknown }).code === code;
+}
+
 function describeRequest(d: VaultErrorDetails): string {
   let s = `${d.method} ${d.path}`;
   if (d.status !== undefined) s += ` returned ${d.status}`;
@@ -117,21 +124,20 @@ export class VaultError extends Error {
   }
 
   /**
-   * Tells whether `error` is an error of this class, also when it comes from another copy of this
-   * package or another realm, where `instanceof` fails. On `VaultError` itself it accepts every
-   * Vault error; on a subclass (`NotFoundError.is(e)`) only that case.
+   * Tells whether `error` is a Vault error, also when it comes from another copy of this package
+   * or another realm, where `instanceof` fails: by a `Symbol.for` brand, never by `name`. Each
+   * subclass has its own `is` that accepts only its case (`NotFoundError.is(e)`). None of them
+   * uses `this`, so they work unbound too (`errors.filter(NotFoundError.is)`).
    * @param error - Anything caught.
-   * @returns true when `error` is a Vault error of this class.
+   * @returns true when `error` is a Vault error of any kind.
    * @example
    * ```ts
    * if (RateLimitError.is(e)) await sleep((e.retryAfter ?? 1) * 1000);
+   * else if (VaultError.is(e)) console.error(e.code, e.requestId);
    * ```
    */
-  static is<T extends VaultError>(this: { prototype: T; code: VaultErrorCode }, error: unknown): error is T {
-    if (typeof error !== 'object' || error === null) return false;
-    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `is` was called on
-    return (this as unknown) === VaultError || (error as VaultError).code === this.code;
+  static is(error: unknown): error is VaultError {
+    return isVaultError(error, undefined);
   }
 }
 
@@ -141,6 +147,14 @@ export class VaultError extends Error {
  */
 export class BadRequestError extends VaultError {
   static override readonly code: VaultErrorCode = 'BAD_REQUEST';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link BadRequestError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is BadRequestError {
+    return isVaultError(error, BadRequestError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault rejected the request as malformed', 'BAD_REQUEST', details);
@@ -151,6 +165,14 @@ export class BadRequestError extends VaultError {
 /** 401: the API key is missing, malformed or revoked. Check the key; retrying will not help. */
 export class AuthenticationError extends VaultError {
   static override readonly code: VaultErrorCode = 'AUTHENTICATION';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link AuthenticationError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is AuthenticationError {
+    return isVaultError(error, AuthenticationError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault did not accept the API key', 'AUTHENTICATION', details);
@@ -161,6 +183,14 @@ export class AuthenticationError extends VaultError {
 /** 403: the API key is valid but lacks the Vault permission for this operation. */
 export class PermissionError extends VaultError {
   static override readonly code: VaultErrorCode = 'PERMISSION';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link PermissionError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is PermissionError {
+    return isVaultError(error, PermissionError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('the API key lacks permission for this Vault operation', 'PERMISSION', details);
@@ -171,6 +201,14 @@ export class PermissionError extends VaultError {
 /** 404: no object (or key) with that id or name exists in this environment. */
 export class NotFoundError extends VaultError {
   static override readonly code: VaultErrorCode = 'NOT_FOUND';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link NotFoundError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is NotFoundError {
+    return isVaultError(error, NotFoundError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault found no such object', 'NOT_FOUND', details);
@@ -184,6 +222,14 @@ export class NotFoundError extends VaultError {
  */
 export class ConflictError extends VaultError {
   static override readonly code: VaultErrorCode = 'CONFLICT';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link ConflictError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is ConflictError {
+    return isVaultError(error, ConflictError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault reported a conflict', 'CONFLICT', details);
@@ -194,6 +240,14 @@ export class ConflictError extends VaultError {
 /** 422: the request was well-formed but its values were refused (for example a bad key context). */
 export class UnprocessableEntityError extends VaultError {
   static override readonly code: VaultErrorCode = 'UNPROCESSABLE_ENTITY';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link UnprocessableEntityError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is UnprocessableEntityError {
+    return isVaultError(error, UnprocessableEntityError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault could not process the request', 'UNPROCESSABLE_ENTITY', details);
@@ -208,6 +262,14 @@ export class UnprocessableEntityError extends VaultError {
  */
 export class RateLimitError extends VaultError {
   static override readonly code: VaultErrorCode = 'RATE_LIMIT';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link RateLimitError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is RateLimitError {
+    return isVaultError(error, RateLimitError.code);
+  }
   /** Seconds the server asked to wait (from `Retry-After` or `X-RateLimit-Reset`), if it said. */
   readonly retryAfter: number | undefined;
   /**
@@ -224,6 +286,14 @@ export class RateLimitError extends VaultError {
 /** 5xx: Vault failed (after every retry, for 500/502/503/504). Safe to retry later. */
 export class ServerError extends VaultError {
   static override readonly code: VaultErrorCode = 'SERVER';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link ServerError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is ServerError {
+    return isVaultError(error, ServerError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('Vault failed to handle the request', 'SERVER', details);
@@ -238,6 +308,14 @@ export class ServerError extends VaultError {
  */
 export class TimeoutError extends VaultError {
   static override readonly code: VaultErrorCode = 'TIMEOUT';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link TimeoutError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is TimeoutError {
+    return isVaultError(error, TimeoutError.code);
+  }
   /**
    * @param details - See {@link VaultErrorDetails}.
    * @param what - What ran out: `'attempt'`, `'deadline'` or `'server'` (a 408).
@@ -260,6 +338,14 @@ export class TimeoutError extends VaultError {
  */
 export class NetworkError extends VaultError {
   static override readonly code: VaultErrorCode = 'NETWORK';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link NetworkError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is NetworkError {
+    return isVaultError(error, NetworkError.code);
+  }
   /** @param details - See {@link VaultErrorDetails}. */
   constructor(details: VaultErrorDetails) {
     super('could not reach Vault', 'NETWORK', details);

@@ -4,13 +4,14 @@
  * Built on ky; no static `node:` import, so it runs in Node, browsers and edge runtimes.
  * @module
  */
+import { backoffDelay, requestedWait, resolveRetryOptions } from './_retry.js';
+import { errorForStatus } from './errors.js';
 
-export { MAX_OBJECT_NAME_LENGTH, MAX_PAGE_SIZE, VaultClient } from './client.js';
+export { VaultClient } from './client.js';
 export {
   AuthenticationError,
   BadRequestError,
   ConflictError,
-  errorForStatus,
   NetworkError,
   NotFoundError,
   PermissionError,
@@ -31,28 +32,42 @@ export {
   type VaultClientOptions,
   type VaultHooks,
 } from './options.js';
+export { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 export {
-  backoffDelay,
-  DEFAULT_RETRY,
-  type HeaderSource,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-  requestedWait,
-  resolveRetryOptions,
-} from './retry.js';
-export type {
-  Actor,
-  CallOptions,
-  CreateObjectOptions,
-  DeleteObjectOptions,
-  ListMetadata,
-  ListObjectsOptions,
-  ObjectIdOptions,
-  ObjectList,
-  ObjectMetadata,
-  ObjectSummary,
-  ObjectVersion,
-  ObjectWithoutValue,
-  UpdateObjectOptions,
-  VaultObject,
+  type Actor,
+  type CallOptions,
+  type CreateObjectOptions,
+  type DeleteObjectOptions,
+  type ListMetadata,
+  type ListObjectsOptions,
+  MAX_OBJECT_NAME_LENGTH,
+  MAX_PAGE_SIZE,
+  type ObjectIdOptions,
+  type ObjectList,
+  type ObjectMetadata,
+  type ObjectSummary,
+  type ObjectVersion,
+  type ObjectWithoutValue,
+  type UpdateObjectOptions,
+  type VaultObject,
 } from './types.js';
+
+/**
+ * Internals exposed for this package's own tests: the retry policy (`backoffDelay`,
+ * `requestedWait`, `resolveRetryOptions`) and the status-to-error table (`errorForStatus`), so
+ * that they can be tested exactly without a server.
+ *
+ * Unstable: not part of the public API, outside semantic versioning, and may change or vanish in
+ * any release. Not for applications; use {@link VaultClient} and its options instead.
+ * @example
+ * ```ts
+ * const { backoffDelay, resolveRetryOptions } = __TESTS;
+ * backoffDelay(1, resolveRetryOptions({ jitter: false }), Math.random); // 250
+ * ```
+ */
+export const __TESTS: Readonly<{
+  backoffDelay: typeof backoffDelay;
+  requestedWait: typeof requestedWait;
+  resolveRetryOptions: typeof resolveRetryOptions;
+  errorForStatus: typeof errorForStatus;
+}> = Object.freeze({ backoffDelay, requestedWait, resolveRetryOptions, errorForStatus });

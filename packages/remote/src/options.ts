@@ -1,14 +1,12 @@
 /**
- * Options of a {@link VaultClient} and the hooks it calls, with their defaults and the checks
- * run on them at construction. The API key is looked up in `WORKOS_API_KEY` where the runtime
- * has an environment (`process.env` in Node, Bun and Deno's Node mode); never through a static
- * `node:` import, so the client runs in browsers and edge runtimes too.
+ * Options of a {@link VaultClient} and the hooks it calls, with their defaults: the public types.
+ * They are checked once, at construction; a wrong type is a `TypeError`, a value out of range a
+ * `RangeError`.
  * @module
  */
 
-import { aobject } from './_validate.js';
 import type { VaultError } from './errors.js';
-import { aduration, type ResolvedRetryOptions, type RetryOptions, resolveRetryOptions } from './retry.js';
+import type { RetryOptions } from './retry.js';
 
 /** What a hook is told about one HTTP attempt. */
 export interface AttemptEvent {
@@ -115,96 +113,3 @@ export interface VaultClientOptions {
 export const DEFAULT_BASE_URL = 'https://api.workos.com';
 /** The default `User-Agent`. */
 export const DEFAULT_USER_AGENT = 'vault-envelope-remote/0.1.0';
-
-/** Options with every default filled in. */
-export interface ResolvedOptions {
-  readonly apiKey: string;
-  readonly baseUrl: string;
-  readonly timeout: number;
-  readonly deadline: number;
-  readonly retry: ResolvedRetryOptions;
-  readonly fetch: typeof globalThis.fetch | undefined;
-  readonly userAgent: string;
-  readonly hooks: Required<VaultHooks>;
-}
-
-/** Reads `WORKOS_API_KEY` where an environment exists, without importing anything. */
-function environmentApiKey(): string | undefined {
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const key = env?.['WORKOS_API_KEY'];
-    return key === undefined || key === '' ? undefined : key;
-  } catch {
-    // Some runtimes guard the environment behind a permission and throw on access.
-    return undefined;
-  }
-}
-
-function hookList<T>(value: unknown, title: string): readonly T[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError(`hooks.${title} must be an array of functions`);
-  for (const h of value)
-    if (typeof h !== 'function') throw new TypeError(`hooks.${title} must hold functions`);
-  return Object.freeze([...value]) as readonly T[];
-}
-
-/**
- * Checks client options and fills in the defaults.
- * @param options - What the caller passed.
- * @returns Complete options.
- * @throws TypeError on a wrong type or a missing API key; RangeError on a bad duration.
- * @example
- * ```ts
- * resolveOptions({ apiKey: 'sk_test' }).baseUrl; // 'https://api.workos.com'
- * ```
- */
-export function resolveOptions(options: VaultClientOptions | undefined): ResolvedOptions {
-  const o = (options === undefined ? {} : aobject(options, 'VaultClient options')) as VaultClientOptions;
-  const apiKey = o.apiKey ?? environmentApiKey();
-  if (apiKey === undefined || apiKey === '') {
-    throw new TypeError(
-      'VaultClient needs a WorkOS API key: pass { apiKey } or set the WORKOS_API_KEY environment variable',
-    );
-  }
-  if (typeof apiKey !== 'string') throw new TypeError('apiKey must be a string');
-  if (/[\r\n]/.test(apiKey)) throw new TypeError('apiKey must not contain line breaks');
-
-  const rawBase = o.baseUrl ?? DEFAULT_BASE_URL;
-  if (typeof rawBase !== 'string') throw new TypeError('baseUrl must be a string');
-  let url: URL;
-  try {
-    url = new URL(rawBase);
-  } catch {
-    throw new TypeError('baseUrl must be an absolute http or https URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError('baseUrl must be an absolute http or https URL');
-  }
-  if (url.search !== '' || url.hash !== '')
-    throw new TypeError('baseUrl must not have a query or a fragment');
-  const baseUrl = url.href.replace(/\/+$/, '');
-
-  const timeout = o.timeout === undefined ? 10_000 : aduration(o.timeout, 'timeout');
-  const deadline = o.deadline === undefined ? 60_000 : aduration(o.deadline, 'deadline');
-  if (timeout === 0 || deadline === 0) throw new RangeError('timeout and deadline must be above 0');
-
-  if (o.fetch !== undefined && typeof o.fetch !== 'function') throw new TypeError('fetch must be a function');
-  const userAgent = o.userAgent ?? DEFAULT_USER_AGENT;
-  if (typeof userAgent !== 'string') throw new TypeError('userAgent must be a string');
-
-  const hooks = o.hooks === undefined ? {} : (aobject(o.hooks, 'hooks') as VaultHooks);
-  return Object.freeze({
-    apiKey,
-    baseUrl,
-    timeout,
-    deadline,
-    retry: resolveRetryOptions(o.retry),
-    fetch: o.fetch,
-    userAgent,
-    hooks: Object.freeze({
-      beforeRequest: hookList(hooks.beforeRequest, 'beforeRequest'),
-      afterResponse: hookList(hooks.afterResponse, 'afterResponse'),
-      beforeRetry: hookList(hooks.beforeRetry, 'beforeRetry'),
-    }),
-  }) as ResolvedOptions;
-}

@@ -1,11 +1,17 @@
 /**
- * The shapes the client returns and takes, in camelCase with dates as `Date`: the TypeScript side
+ * The shapes the client returns and takes, in camelCase with dates as `Date`, and the limits Vault
+ * puts on them (name length, page size): the TypeScript side
  * of the snake_case wire format of the WorkOS Vault v1 API (`workos-vault-openapi.yaml`). Names
  * and shapes follow the official `@workos-inc/node` SDK's `workos.vault`, so code moves over with
  * a small diff.
  * @module
  */
 import type { KeyContext } from '@vault-envelope/core';
+
+/** Longest object name Vault accepts. */
+export const MAX_OBJECT_NAME_LENGTH = 200;
+/** Largest page `listObjects` accepts. */
+export const MAX_PAGE_SIZE = 100;
 
 /** Options every call takes. */
 export interface CallOptions {

@@ -1,8 +1,9 @@
+import { runInNewContext } from 'node:vm';
 import {
+  __TESTS,
   AuthenticationError,
   BadRequestError,
   ConflictError,
-  errorForStatus,
   NetworkError,
   NotFoundError,
   PermissionError,
@@ -14,6 +15,8 @@ import {
 } from '@vault-envelope/remote';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+
+const { errorForStatus } = __TESTS;
 
 const req = { method: 'GET', path: '/vault/v1/kv/obj_1', requestId: 'req_1', serverMessage: 'nope' };
 
@@ -87,15 +90,60 @@ describe('errorForStatus', () => {
 });
 
 describe('type guards', () => {
+  const d = { method: 'GET', path: '/vault/v1/kv/x' };
+  const classes = [
+    BadRequestError,
+    AuthenticationError,
+    PermissionError,
+    NotFoundError,
+    ConflictError,
+    UnprocessableEntityError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    NetworkError,
+  ] as const;
+  const instances = classes.map((C) => new C(d));
+
   test('VaultError.is accepts every subclass; a subclass accepts only its own case', () => {
-    const nf = errorForStatus(404, req);
-    expect(VaultError.is(nf)).toBe(true);
-    expect(NotFoundError.is(nf)).toBe(true);
-    expect(ConflictError.is(nf)).toBe(false);
-    expect(RateLimitError.is(errorForStatus(429, req))).toBe(true);
-    expect(VaultError.is(new Error('x'))).toBe(false);
-    expect(VaultError.is(null)).toBe(false);
-    expect(VaultError.is({ code: 'NOT_FOUND' })).toBe(false);
+    for (const e of instances) expect(VaultError.is(e)).toBe(true);
+    for (const C of classes) {
+      for (const e of instances) expect(C.is(e), `${C.name}.is(${e.name})`).toBe(e instanceof C);
+    }
+    expect(NotFoundError.is(errorForStatus(404, req))).toBe(true);
+    expect(ConflictError.is(errorForStatus(404, req))).toBe(false);
+  });
+
+  test('every subclass has its own static code, the code of its instances', () => {
+    expect(new Set(classes.map((C) => C.code)).size).toBe(classes.length);
+    for (const [i, C] of classes.entries()) expect(instances[i]!.code).toBe(C.code);
+  });
+
+  test('a plain VaultError (unexpected status, invalid response) is a VaultError of no subclass', () => {
+    const plain = [
+      errorForStatus(418, req),
+      new VaultError('Vault sent an unexpected response', 'INVALID_RESPONSE', d),
+    ];
+    for (const e of plain) {
+      expect(VaultError.is(e)).toBe(true);
+      for (const C of classes) expect(C.is(e)).toBe(false);
+    }
+  });
+
+  test('anything else is no VaultError, whatever its name or code', () => {
+    for (const x of [
+      new Error('x'),
+      null,
+      undefined,
+      'NOT_FOUND',
+      { code: 'NOT_FOUND' },
+      Object.assign(new Error('x'), { name: 'NotFoundError', code: 'NOT_FOUND' }),
+      { code: 'NOT_FOUND', [Symbol.for('vault-envelope.VaultError')]: 'yes' },
+      { code: 'CACHE_CLOSED', [Symbol.for('vault-envelope.KeyCacheError')]: true },
+    ]) {
+      expect(VaultError.is(x)).toBe(false);
+      expect(NotFoundError.is(x)).toBe(false);
+    }
   });
 
   test('they work across copies of the package (brand by Symbol.for, not instanceof)', () => {
@@ -103,6 +151,26 @@ describe('type guards', () => {
     expect(VaultError.is(foreign)).toBe(true);
     expect(ConflictError.is(foreign)).toBe(true);
     expect(NotFoundError.is(foreign)).toBe(false);
+  });
+
+  test('they work across realms: an error made in another vm context', () => {
+    const other = runInNewContext(`
+      class NotFoundError extends Error {}
+      const e = new NotFoundError('not found');
+      Object.defineProperty(e, Symbol.for('vault-envelope.VaultError'), { value: true });
+      e.code = 'NOT_FOUND';
+      e;
+    `) as unknown;
+    expect(other instanceof Error).toBe(false); // another realm's Error
+    expect(VaultError.is(other)).toBe(true);
+    expect(NotFoundError.is(other)).toBe(true);
+    expect(ServerError.is(other)).toBe(false);
+  });
+
+  test('they work unbound (errors.filter(NotFoundError.is))', () => {
+    const mixed: unknown[] = [...instances, new Error('x'), errorForStatus(418, req)];
+    expect(mixed.filter(VaultError.is)).toHaveLength(instances.length + 1);
+    for (const [i, C] of classes.entries()) expect(mixed.filter(C.is)).toEqual([instances[i]]);
   });
 
   test('cause is kept', () => {

@@ -1,6 +1,8 @@
-import { backoffDelay, DEFAULT_RETRY, requestedWait, resolveRetryOptions } from '@vault-envelope/remote';
+import { __TESTS, DEFAULT_RETRY } from '@vault-envelope/remote';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+
+const { backoffDelay, requestedWait, resolveRetryOptions } = __TESTS;
 
 describe('backoffDelay', () => {
   test('full jitter: the wait lies in [0, min(backoffLimit, delay(retry))]', () => {
@@ -82,15 +84,54 @@ describe('resolveRetryOptions', () => {
     expect(resolveRetryOptions(0).limit).toBe(0);
   });
 
-  test('rejects wrong types with TypeError and bad numbers with RangeError', () => {
-    expect(() => resolveRetryOptions({ limit: -1 })).toThrow(RangeError);
-    expect(() => resolveRetryOptions({ limit: 1.5 })).toThrow(TypeError);
-    expect(() => resolveRetryOptions({ backoffLimit: -1 })).toThrow(RangeError);
-    expect(() => resolveRetryOptions({ maxRetryAfter: Number.POSITIVE_INFINITY })).toThrow(RangeError);
-    expect(() => resolveRetryOptions({ statusCodes: [700] })).toThrow(RangeError);
-    expect(() => resolveRetryOptions({ statusCodes: 503 as never })).toThrow(TypeError);
-    expect(() => resolveRetryOptions({ jitter: 'full' as never })).toThrow(TypeError);
-    expect(() => resolveRetryOptions({ delay: 5 as never })).toThrow(TypeError);
-    expect(() => resolveRetryOptions('3' as never)).toThrow(TypeError);
+  const ms = 'must be a finite number of milliseconds at least 0';
+  test.each([
+    ['limit: -1', { limit: -1 }, new RangeError('retry.limit must be in [0, 100], got -1')],
+    ['limit: 1.5', { limit: 1.5 }, new TypeError('retry.limit must be an integer, got a fraction')],
+    ['limit: "3"', { limit: '3' }, new TypeError('retry.limit must be an integer, got string')],
+    ['backoffLimit: -1', { backoffLimit: -1 }, new RangeError(`retry.backoffLimit ${ms}, got -1`)],
+    [
+      'maxRetryAfter: Infinity',
+      { maxRetryAfter: Number.POSITIVE_INFINITY },
+      new RangeError(`retry.maxRetryAfter ${ms}, got Infinity`),
+    ],
+    [
+      'maxRetryAfter: NaN',
+      { maxRetryAfter: Number.NaN },
+      new TypeError('retry.maxRetryAfter must be a number of milliseconds, got NaN'),
+    ],
+    [
+      'statusCodes: [700]',
+      { statusCodes: [700] },
+      new RangeError('retry.statusCodes entry must be in [100, 599], got 700'),
+    ],
+    [
+      'statusCodes: 503',
+      { statusCodes: 503 },
+      new TypeError('retry.statusCodes must be an array of HTTP statuses, got number'),
+    ],
+    [
+      'jitter: "full"',
+      { jitter: 'full' },
+      new TypeError('retry.jitter must be a boolean or a function, got string'),
+    ],
+    ['delay: 5', { delay: 5 }, new TypeError('retry.delay must be a function, got number')],
+    [
+      'retryOnNetworkError: "yes"',
+      { retryOnNetworkError: 'yes' },
+      new TypeError('retry.retryOnNetworkError must be a boolean, got string'),
+    ],
+  ])('%s is refused with its exact message', (_, options, error) => {
+    expect(() => resolveRetryOptions(options as never)).toThrow(error);
+  });
+
+  test('a retry that is neither a limit nor an object is refused with its exact message', () => {
+    expect(() => resolveRetryOptions('3' as never)).toThrow(
+      new TypeError('retry must be a retry limit or a RetryOptions object, got string'),
+    );
+    expect(() => resolveRetryOptions(null as never)).toThrow(
+      new TypeError('retry must be an object, got null'),
+    );
+    expect(() => resolveRetryOptions(-1)).toThrow(new RangeError('retry must be in [0, 100], got -1'));
   });
 });
