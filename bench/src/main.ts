@@ -1,6 +1,7 @@
 /**
  * `pnpm bench` and `pnpm bench:quick`: runs the cases, prints the tables and the targets, and
- * writes the JSON and the SVG chart to `bench/results/`.
+ * writes the JSON and the two SVG charts (`throughput.svg`, the record; `speedup.svg`, the summary)
+ * to `bench/results/`.
  *
  * Options: `--quick` (fewer sizes, shorter rounds, under 2 minutes), `--cases=crypto,cache,handler,server`
  * (a subset), `--out=DIR` (another results folder).
@@ -10,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { throughputChart } from './_chart.js';
+import { speedupChart, throughputChart } from './_chart.js';
 import type { RunContext, Skipped } from './_context.js';
 import { FULL_SIZES, QUICK_SIZES } from './_fixtures.js';
 import { machineInfo } from './_machine.js';
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
   if (crypto !== undefined) {
     const subtitle = `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date.slice(0, 10)}, ${json.mode} run, load ${machine.loadAtStart.toFixed(1)}`;
     await writeFile(join(args.out, `throughput${suffix}.svg`), await throughputChart(crypto.rows, subtitle));
+    await writeFile(join(args.out, `speedup${suffix}.svg`), await speedupChart(crypto.rows, subtitle));
   }
   log(`wrote ${jsonPath} in ${json.durationS.toFixed(0)} s`);
 }
