@@ -40,6 +40,8 @@ function parseArgs(argv: readonly string[]): {
   let cases = new Set<CaseId>(CASES);
   let out = fileURLToPath(new URL('../results/', import.meta.url));
   for (const a of argv) {
+    // pnpm 10 hands a `--` separator on to the script (`pnpm bench -- --cases=crypto`).
+    if (a === '--') continue;
     if (a === '--quick') quick = true;
     else if (a.startsWith('--cases=')) {
       const names = a.slice('--cases='.length).split(',');
