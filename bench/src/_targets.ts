@@ -1,8 +1,7 @@
 /**
  * The targets of issues 6 and 16, checked against one run's results (where issue 16 raised a bound
- * of issue 6, the higher one). Every ratio is paired (both sides
- * timed in the same rounds); a target whose inputs were not measured is reported as such, never
- * as met.
+ * of issue 6, the higher one). Every ratio is paired (both sides timed in the same rounds); a
+ * target whose inputs were not measured is reported as such, never as met.
  * @module
  */
 import { TARGET_SIZE } from './_fixtures.js';
