@@ -163,6 +163,8 @@ export function serverTable(result: ServerResult): string {
  * @returns The text.
  */
 export function targetsTable(checks: readonly TargetCheck[]): string {
+  const verdict = (c: TargetCheck): string =>
+    c.met !== null ? (c.met ? 'met' : 'MISSED') : c.got !== null && c.want === 'reported' ? 'no target' : '-';
   const got = (c: TargetCheck): string =>
     c.got === null
       ? 'not measured'
@@ -172,10 +174,7 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
           ? formatRatio(c.got)
           : String(c.got);
   return table(
-    [
-      ['target', 'want', 'got', 'verdict'],
-      ...checks.map((c) => [c.description, c.want, got(c), c.met === null ? '-' : c.met ? 'met' : 'MISSED']),
-    ],
+    [['target', 'want', 'got', 'verdict'], ...checks.map((c) => [c.description, c.want, got(c), verdict(c)])],
     R(2),
   );
 }

@@ -5,12 +5,15 @@
  *
  * Contenders: the Envelope (fast, fast behind `@vault-envelope/cache`, portable); raw node:crypto
  * (per-call `randomBytes(12)`, and with a pooled IV for reference), raw @noble/ciphers, raw
- * WebCrypto; @workos-inc/node 11 with its key call stubbed (an in-process `fetch`) and with its
- * real key call to the local server; the AWS Encryption SDK v5 with its caching materials manager.
+ * WebCrypto; @workos-inc/node 11 three ways: HTTP stubbed (an in-process `fetch` answers its key
+ * call, so its request layer and its crypto are timed), key methods stubbed (its
+ * `vault.createDataKey` / `vault.decryptDataKey` answer at once, so only its local crypto is
+ * timed) and with its real key call to the local server; the AWS Encryption SDK v5 with its
+ * caching materials manager.
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { awsEncryptionSdk, workosVault } from '@vault-envelope/bench-thirdparty';
+import { awsEncryptionSdk, type WorkosVault, workosVault } from '@vault-envelope/bench-thirdparty';
 import { cachedKeyProvider } from '@vault-envelope/cache';
 import { type DataKey, Envelope, type KeyProvider, makeDataKey } from '@vault-envelope/core';
 import { VaultClient } from '@vault-envelope/remote';
@@ -167,20 +170,41 @@ async function buildContenders(
   entries.push(raw(rawNoble(material)));
   entries.push(raw(await rawWebCrypto(material)));
 
-  const stubbed = workosVault({ apiKey: BENCH_API_KEY, fetch: stubFetch(material) });
-  entries.push({
+  const workosEntry = (id: string, label: string, sdk: WorkosVault): Entry => ({
     cipher: {
-      id: 'workos-stubbed',
-      label: '@workos-inc/node 11, key call stubbed',
+      id,
+      label,
       sync: false,
-      encrypt: (pt) => stubbed.encrypt(pt, CONTEXT),
-      decrypt: (ct) => stubbed.decrypt(ct),
+      encrypt: (pt) => sdk.encrypt(pt, CONTEXT),
+      decrypt: (ct) => sdk.decrypt(ct),
     },
     kind: 'peer',
     decrypts: true,
     ownMessages: false,
     formatA: true,
   });
+  entries.push(
+    workosEntry(
+      'workos-http-stubbed',
+      '@workos-inc/node 11, HTTP stubbed (SDK request layer + crypto)',
+      workosVault({ apiKey: BENCH_API_KEY, fetch: stubFetch(material) }),
+    ),
+  );
+  entries.push(
+    workosEntry(
+      'workos-keys-stubbed',
+      '@workos-inc/node 11, key methods stubbed (crypto only)',
+      workosVault({
+        apiKey: BENCH_API_KEY,
+        dataKey: {
+          id: 'bench_key_1',
+          key: material.key,
+          encryptedKeys: material.blob,
+          context: { ...CONTEXT },
+        },
+      }),
+    ),
+  );
 
   const server = serverOf(ctx);
   if (server === undefined) {
@@ -193,7 +217,7 @@ async function buildContenders(
     entries.push({
       cipher: {
         id: 'workos-real',
-        label: '@workos-inc/node 11, real key call',
+        label: '@workos-inc/node 11, real key call (local server, loopback)',
         sync: false,
         encrypt: (pt) => real.encrypt(pt, CONTEXT),
         decrypt: (ct) => real.decrypt(ct),

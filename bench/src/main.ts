@@ -1,6 +1,7 @@
 /**
  * `pnpm bench` and `pnpm bench:quick`: runs the cases, prints the tables and the targets, and
- * writes the JSON and the SVG chart to `bench/results/`.
+ * writes the JSON and the two SVG charts (`throughput.svg`, the record; `speedup.svg`, the summary)
+ * to `bench/results/`.
  *
  * Options: `--quick` (fewer sizes, shorter rounds, under 2 minutes), `--cases=crypto,cache,handler,server`
  * (a subset), `--out=DIR` (another results folder).
@@ -10,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { throughputChart } from './_chart.js';
+import { speedupChart, throughputChart } from './_chart.js';
 import type { RunContext, Skipped } from './_context.js';
 import { FULL_SIZES, QUICK_SIZES } from './_fixtures.js';
 import { machineInfo } from './_machine.js';
@@ -39,6 +40,8 @@ function parseArgs(argv: readonly string[]): {
   let cases = new Set<CaseId>(CASES);
   let out = fileURLToPath(new URL('../results/', import.meta.url));
   for (const a of argv) {
+    // pnpm 10 hands a `--` separator on to the script (`pnpm bench -- --cases=crypto`).
+    if (a === '--') continue;
     if (a === '--quick') quick = true;
     else if (a.startsWith('--cases=')) {
       const names = a.slice('--cases='.length).split(',');
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
   }
   const targets = checkTargets(crypto, cache, handler);
   machine.loadAtEnd = os.loadavg()[0] ?? 0;
-  sections.push('\n== targets (issue 6), ratios paired within this run', targetsTable(targets));
+  sections.push('\n== targets (issues 6 and 16), ratios paired within this run', targetsTable(targets));
   for (const s of skipped) sections.push(`skipped case ${s.id}: ${s.reason}`);
   const report = `${sections.join('\n')}\n`;
   process.stdout.write(report);
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
   if (crypto !== undefined) {
     const subtitle = `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date.slice(0, 10)}, ${json.mode} run, load ${machine.loadAtStart.toFixed(1)}`;
     await writeFile(join(args.out, `throughput${suffix}.svg`), await throughputChart(crypto.rows, subtitle));
+    await writeFile(join(args.out, `speedup${suffix}.svg`), await speedupChart(crypto.rows, subtitle));
   }
   log(`wrote ${jsonPath} in ${json.durationS.toFixed(0)} s`);
 }

@@ -4,4 +4,4 @@
  * @module
  */
 export { type AwsSdk, type AwsSdkOptions, awsEncryptionSdk } from './aws.js';
-export { type WorkosVault, type WorkosVaultOptions, workosVault } from './workos.js';
+export { type WorkosDataKey, type WorkosVault, type WorkosVaultOptions, workosVault } from './workos.js';
