@@ -8,7 +8,7 @@
 import { fromUtf8, toHex, utf8 } from './_bytes.js';
 import { portableBackend } from './aead.js';
 import { aobject, copyBytes } from './assert.js';
-import { EnvelopeError } from './errors.js';
+import { KeyProviderError } from './errors.js';
 import { IV_LENGTH, TAG_LENGTH } from './format.js';
 import {
   type CreateDataKeyOptions,
@@ -88,7 +88,7 @@ export class MemoryKeyProvider implements KeyProvider {
     const b = encryptedKeys;
     let ok = b.length > MAGIC.length;
     for (let i = 0; ok && i < MAGIC.length; i++) ok = b[i] === MAGIC[i];
-    if (!ok) throw new EnvelopeError('not a MemoryKeyProvider key blob', 'KEY_PROVIDER');
+    if (!ok) throw new KeyProviderError('not a MemoryKeyProvider key blob');
     try {
       const { value: ctxLen, length } = decodeLeb128u32(b, MAGIC.length);
       const ctxAt = MAGIC.length + length;
@@ -101,7 +101,7 @@ export class MemoryKeyProvider implements KeyProvider {
       const context = Object.fromEntries(JSON.parse(fromUtf8(ctx)) as [string, string][]);
       return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: copyBytes(b), context });
     } catch (cause) {
-      throw new EnvelopeError('MemoryKeyProvider could not unwrap this key blob', 'KEY_PROVIDER', { cause });
+      throw new KeyProviderError('MemoryKeyProvider could not unwrap this key blob', { cause });
     }
   }
 }
