@@ -110,13 +110,3 @@ export function decodeLeb128u32(bytes: Uint8Array, offset: number): { value: num
   if (value < 0) throw new FormatError(leb128Error(value));
   return { value, length: leb128Length(value) };
 }
-
-/**
- * {@link decodeLeb128u32} without exceptions: the value, or -1 when the encoding is truncated,
- * too long, above 2^32-1 or not minimal.
- * @internal
- */
-export function peekLeb128u32(bytes: Uint8Array, offset: number): number {
-  const value = scanLeb128u32(bytes, offset);
-  return value < 0 ? -1 : value;
-}
