@@ -28,19 +28,7 @@ export {
   kindOf,
 } from './assert.js';
 export { BlindIndex, type BlindIndexOptions } from './blind-index.js';
-export {
-  type Aad,
-  type BatchResult,
-  type DecryptItem,
-  type DecryptOptions,
-  type EncryptItem,
-  type EncryptOptions,
-  Envelope,
-  type EnvelopeOptions,
-  type FieldOptions,
-  fieldAad,
-  type WithStringFields,
-} from './envelope.js';
+export { Envelope } from './envelope.js';
 export {
   DecryptionError,
   EnvelopeError,
@@ -49,6 +37,7 @@ export {
   KeyDestroyedError,
   KeyProviderError,
 } from './errors.js';
+export { type FieldOptions, fieldAad, type WithStringFields } from './fields.js';
 export {
   type CiphertextFormat,
   type CiphertextInfo,
@@ -76,3 +65,12 @@ export {
 } from './keys.js';
 export { decodeLeb128u32, encodeLeb128u32, LEB128_U32_MAX } from './leb128.js';
 export { MemoryKeyProvider, type MemoryKeyProviderStats } from './memory-provider.js';
+export type {
+  Aad,
+  BatchResult,
+  DecryptItem,
+  DecryptOptions,
+  EncryptItem,
+  EncryptOptions,
+  EnvelopeOptions,
+} from './types.js';
