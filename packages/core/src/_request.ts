@@ -35,7 +35,7 @@ export function toAad(aad: unknown, title = 'aad'): Uint8Array | undefined {
  * The UTF-8 length of a plaintext, checked against the GCM limit, without encoding it.
  * @throws TypeError when it is neither a string nor bytes; RangeError above the limit.
  */
-export function plaintextLength(plaintext: unknown, title = 'plaintext'): number {
+function plaintextLength(plaintext: unknown, title = 'plaintext'): number {
   astringOrBytes(plaintext, title);
   const n = typeof plaintext === 'string' ? utf8Length(plaintext) : (plaintext as Uint8Array).length;
   // NIST SP 800-38D §5.2.1.1: one GCM invocation encrypts at most 2^36-32 bytes.

@@ -22,7 +22,7 @@ import { checkDataKey, type DataKey, SharedDataKey } from './keys.js';
  * use) and, for the base64 methods, the binary message before it is encoded. Both are filled and
  * consumed within one synchronous stretch, so no other call can see them.
  */
-export const SCRATCH_SIZE = 16 * 1024;
+export const SCRATCH_SIZE: number = 16 * 1024;
 
 /** How many times a key destroyed between lookup and use is looked up again. */
 const DESTROYED_RETRIES = 3;

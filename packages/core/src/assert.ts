@@ -98,7 +98,12 @@ export function abytes(value: unknown, length: number | undefined, title: string
  * astring(name, 'object name', 1, 1024);
  * ```
  */
-export function astring(value: unknown, title: string, min = 0, max = Number.POSITIVE_INFINITY): string {
+export function astring(
+  value: unknown,
+  title: string,
+  min: number = 0,
+  max: number = Number.POSITIVE_INFINITY,
+): string {
   if (typeof value !== 'string') throw new TypeError(`${title} must be a string, got ${kindOf(value)}`);
   if (value.length < min) {
     throw new RangeError(

@@ -117,7 +117,7 @@ export class BlindIndex {
  * Keeps the first `bits` bits of `mac` (big-endian bit order, as RFC 2104 §5 truncation).
  * @internal
  */
-export function truncateBits(mac: Uint8Array, bits: number): Uint8Array {
+function truncateBits(mac: Uint8Array, bits: number): Uint8Array {
   const out = mac.slice(0, Math.ceil(bits / 8));
   const rem = bits % 8;
   if (rem !== 0) out[out.length - 1]! &= (0xff << (8 - rem)) & 0xff;

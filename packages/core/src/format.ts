@@ -30,7 +30,7 @@ export const LEGACY_IV_LENGTH = 32;
 /** GCM tag length: always the full 128 bits. */
 export const TAG_LENGTH = 16;
 /** NIST SP 800-38D §5.2.1.1: one GCM invocation encrypts at most 2^39-256 bits = 2^36-32 bytes. */
-export const MAX_PLAINTEXT_LENGTH = 2 ** 36 - 32;
+export const MAX_PLAINTEXT_LENGTH: number = 2 ** 36 - 32;
 
 /** The prefix `WOS.EKM.` of every key blob WorkOS Vault issues. */
 const MAGIC = /* @__PURE__ */ new Uint8Array([0x57, 0x4f, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e]);

@@ -319,6 +319,8 @@ describe('no secret in messages, toString or util.inspect', () => {
       expect(shown).not.toContain('Uint8Array(32)');
     }
     expect(utilInspect(dk)).toContain('[redacted]');
+    expect(utilInspect(shared)).toContain('[redacted]');
+    expect(Object.keys(shared)).not.toContain('key');
     const envelope = new Envelope({ keys: new MemoryKeyProvider() });
     const ct = await envelope.encrypt('TOP-SECRET-PLAINTEXT', { context, aad: 'a' });
     const err = await envelope.decrypt(ct, { aad: 'b' }).catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 import {
+  __TESTS,
   type AeadBackend,
   decodeLeb128u32,
   Envelope,
@@ -17,8 +18,8 @@ import { FixedKeyProvider } from './_helpers.js';
 
 const key = new Uint8Array(32).fill(7);
 
-/** The scratch buffers hold up to 16 KiB; strings around that size take both paths. */
-const SCRATCH = 16 * 1024;
+/** The size of the scratch buffers: strings around it take both paths. */
+const SCRATCH = __TESTS.SCRATCH_SIZE;
 
 describe('the one LEB128 reader', () => {
   test('parseCiphertext reads the key blob length exactly as decodeLeb128u32 does (property)', () => {
