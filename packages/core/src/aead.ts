@@ -282,7 +282,14 @@ class FastBackend implements AeadBackend {
 let portable: PortableBackend | undefined;
 let fast: FastBackend | null | undefined;
 
-/** The portable backend (@noble/ciphers), available in every runtime. */
+/**
+ * The portable backend (@noble/ciphers), available in every runtime.
+ * @returns The backend, one instance per copy of this package.
+ * @example
+ * ```ts
+ * new Envelope({ keys, backend: portableBackend() });
+ * ```
+ */
 export function portableBackend(): AeadBackend {
   portable ??= new PortableBackend();
   return portable;
@@ -291,6 +298,11 @@ export function portableBackend(): AeadBackend {
 /**
  * The fast backend (`node:crypto`), or `undefined` when the runtime has no `node:crypto`
  * (browsers, edge runtimes, Node before 20.16).
+ * @returns The backend, or `undefined`.
+ * @example
+ * ```ts
+ * const backend = fastBackend() ?? portableBackend();
+ * ```
  */
 export function fastBackend(): AeadBackend | undefined {
   if (fast === undefined) {

@@ -124,6 +124,10 @@ export function astring(
  * @param title - Its name, for messages.
  * @returns The value.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * astringOrBytes(plaintext, 'plaintext');
+ * ```
  */
 export function astringOrBytes(value: unknown, title: string): string | Uint8Array {
   if (typeof value === 'string' || isBytes(value)) return value;
@@ -217,6 +221,10 @@ export function aobject(value: unknown, title: string): Record<string, unknown> 
  * @param title - Its name, for messages.
  * @returns The value, typed as `T`.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * const clock = afunction<() => number>(options.now, 'now');
+ * ```
  */
 export function afunction<T extends (...args: never[]) => unknown>(value: unknown, title: string): T {
   if (typeof value !== 'function') throw new TypeError(`${title} must be a function, got ${kindOf(value)}`);
@@ -229,6 +237,10 @@ export function afunction<T extends (...args: never[]) => unknown>(value: unknow
  * @param title - Its name, for messages.
  * @returns The value.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * aboolean(options.jitter, 'jitter');
+ * ```
  */
 export function aboolean(value: unknown, title: string): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${title} must be a boolean, got ${kindOf(value)}`);
@@ -242,6 +254,10 @@ export function aboolean(value: unknown, title: string): boolean {
  * @param title - Its name, for messages.
  * @returns The signal, or `undefined`.
  * @throws TypeError when it is neither.
+ * @example
+ * ```ts
+ * const signal = asignal(options.signal, 'options.signal');
+ * ```
  */
 export function asignal(value: unknown, title: string): AbortSignal | undefined {
   if (value === undefined) return undefined;

@@ -80,6 +80,10 @@ export class EnvelopeError extends Error {
  * malformed LEB128 length, an empty key blob, or lengths that do not add up. Raised before any
  * key lookup, so a malformed input never reaches the key service. Also raised by
  * `decryptToString` when the plaintext is not valid UTF-8.
+ * @example
+ * ```ts
+ * if (FormatError.is(e)) console.warn('not a ciphertext:', e.message);
+ * ```
  */
 export class FormatError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'FORMAT';
@@ -94,6 +98,13 @@ export class FormatError extends EnvelopeError {
 /**
  * Authentication failed: wrong key, wrong AAD, or a modified ciphertext. The message is the same
  * in every case, so that it tells an attacker nothing, and no plaintext is released.
+ * @example
+ * ```ts
+ * const ssn = await envelope.decryptToString(row.ssn, { aad }).catch((e) => {
+ *   if (DecryptionError.is(e)) return undefined; // moved, tampered with, or the wrong key
+ *   throw e;
+ * });
+ * ```
  */
 export class DecryptionError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'DECRYPTION';
@@ -109,6 +120,10 @@ export class DecryptionError extends EnvelopeError {
  * A shared data key was destroyed (evicted from its cache and zeroed) before it could be used.
  * The Envelope retries the key provider when this happens; a caller that holds a
  * {@link SharedDataKey} itself sees it when it reads the key after eviction.
+ * @example
+ * ```ts
+ * try { use(shared.key); } catch (e) { if (!KeyDestroyedError.is(e)) throw e; }
+ * ```
  */
 export class KeyDestroyedError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'KEY_DESTROYED';
@@ -123,6 +138,10 @@ export class KeyDestroyedError extends EnvelopeError {
  * A key provider broke its contract (for example returned a data key that is not 32 bytes), or
  * could not unwrap a key blob that is not its own ({@link MemoryKeyProvider}). Errors a remote
  * provider itself throws (network, HTTP status) are passed through unchanged.
+ * @example
+ * ```ts
+ * if (KeyProviderError.is(e)) alert('the key provider is misconfigured');
+ * ```
  */
 export class KeyProviderError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'KEY_PROVIDER';

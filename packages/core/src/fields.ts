@@ -91,6 +91,7 @@ function presentFields<K extends string>(src: Record<string, unknown>, names: re
  * {@link Envelope.encryptFields}: the named fields of `record` as one batch under one context.
  * @throws TypeError on bad options or a field that is neither a string nor bytes; the first
  *   item's error otherwise.
+ * @internal
  */
 export async function encryptFields<T extends object, K extends keyof T & string>(
   envelope: Pick<Envelope, 'encryptMany'>,
@@ -113,6 +114,7 @@ export async function encryptFields<T extends object, K extends keyof T & string
  * {@link Envelope.decryptFields}: the named fields of `record` as one batch, to strings.
  * @throws TypeError on bad options or a field that is neither a string nor bytes;
  *   DecryptionError when a field was moved or tampered with; the first item's error otherwise.
+ * @internal
  */
 export async function decryptFields<T extends object, K extends keyof T & string>(
   envelope: Pick<Envelope, 'decryptManyToString'>,

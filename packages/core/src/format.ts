@@ -141,7 +141,12 @@ function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
  * @param bytes - The decoded message.
  * @param format - Force a layout instead of detecting it.
  * @returns Views into `bytes`.
- * @throws FormatError when the message is not well formed in the chosen layout.
+ * @throws FormatError when the message is not well formed in the chosen layout; TypeError on an
+ *   unknown `format`.
+ * @example
+ * ```ts
+ * const { format, encryptedKeys, ciphertext } = parseCiphertext(decodeBase64(ct));
+ * ```
  */
 export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): CiphertextParts {
   if (format !== undefined) {
