@@ -132,11 +132,11 @@ export class Sealer {
       this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
       out = this.#messageScratch.subarray(0, total);
     } else out = new Uint8Array(total);
+    // Slots: the IV at 0 (from the backend's pool), the tag right after it at IV_LENGTH, CT at ctAt.
     const backend = this.backend;
     backend.fillIv(out, 0);
     const ctAt = writeHeaderA(out, keyBlob);
     const iv = out.subarray(0, IV_LENGTH);
-    // The tag slot follows the IV.
     if (typeof plaintext !== 'string') {
       backend.encrypt(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
       return out;
