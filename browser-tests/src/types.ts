@@ -4,19 +4,10 @@
  * @module
  */
 
-/** One entry of the WorkOS vector file (`packages/core/test/vectors/workos_vectors.json`). */
-export interface WorkosVector {
-  name: string;
-  format: 'A' | 'B' | 'legacy-iv32';
-  data_key: string;
-  encrypted_keys: string;
-  iv_hex: string;
-  plaintext: string;
-  aad: string | null;
-  tag_hex: string;
-  ciphertext_hex?: string;
-  ciphertext_b64: string;
-}
+import type { WorkosVector } from '../../packages/core/test/_workos-vector.js';
+
+/** One entry of the WorkOS vector file: the one type the core tests use too. */
+export type { WorkosVector };
 
 /** Where the local Vault server is, for the remote checks. */
 export interface VaultTarget {

@@ -36,6 +36,10 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Encodes bytes as standard base64 with padding.
  * @param bytes - Any bytes.
  * @returns The base64 text.
+ * @example
+ * ```ts
+ * encodeBase64(new Uint8Array([0x68, 0x69])); // 'aGk='
+ * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
   if (NodeBuffer !== undefined)

@@ -114,8 +114,13 @@ function webRandom(b: Uint8Array): void {
   globalThis.crypto.getRandomValues(b);
 }
 
-class NobleKey implements PreparedKey {
-  key: Uint8Array;
+/**
+ * The prepared key of both built-in backends: a copy of the key bytes that `destroy` zeroes. Not a
+ * `KeyObject` on Node: OpenSSL expands the key on every cipher either way (measured: no faster),
+ * and bytes we own can be zeroed, a KeyObject's memory cannot. noble has no prepared form to keep.
+ */
+class KeyCopy implements PreparedKey {
+  readonly key: Uint8Array;
   constructor(key: Uint8Array) {
     this.key = copyBytes(key);
   }
@@ -131,7 +136,7 @@ class PortableBackend implements AeadBackend {
 
   prepare(key: Uint8Array): PreparedKey {
     abytes(key, KEY_LENGTH, 'data key');
-    return new NobleKey(key);
+    return new KeyCopy(key);
   }
 
   encrypt(
@@ -144,7 +149,7 @@ class PortableBackend implements AeadBackend {
     tagOffset: number,
   ): void {
     checkIv(iv);
-    const sealed = gcm((key as NobleKey).key, iv, aad).encrypt(plaintext);
+    const sealed = gcm((key as KeyCopy).key, iv, aad).encrypt(plaintext);
     const n = plaintext.length;
     out.set(sealed.subarray(0, n), ctOffset);
     out.set(sealed.subarray(n), tagOffset);
@@ -165,7 +170,7 @@ class PortableBackend implements AeadBackend {
     joined.set(tag, ciphertext.length);
     try {
       // noble checks the tag (in constant time) before it runs CTR, so no plaintext exists on failure.
-      return gcm((key as NobleKey).key, iv, aad).decrypt(joined);
+      return gcm((key as KeyCopy).key, iv, aad).decrypt(joined);
     } catch (cause) {
       throw new DecryptionError({ cause });
     } finally {
@@ -209,18 +214,6 @@ function loadNodeCrypto(): NodeCrypto | undefined {
 
 const TAG_OPTS = { authTagLength: TAG_LENGTH } as const;
 
-class NodeKey implements PreparedKey {
-  // A plain byte copy rather than a KeyObject: OpenSSL expands the key on every cipher either way
-  // (measured: no faster), and bytes we own can be zeroed, a KeyObject's memory cannot.
-  key: Uint8Array;
-  constructor(key: Uint8Array) {
-    this.key = copyBytes(key);
-  }
-  destroy(): void {
-    this.key.fill(0);
-  }
-}
-
 /** The fast backend on `node:crypto` (OpenSSL, AES-NI where the CPU has it). */
 class FastBackend implements AeadBackend {
   readonly name = 'fast';
@@ -234,7 +227,7 @@ class FastBackend implements AeadBackend {
 
   prepare(key: Uint8Array): PreparedKey {
     abytes(key, KEY_LENGTH, 'data key');
-    return new NodeKey(key);
+    return new KeyCopy(key);
   }
 
   encrypt(
@@ -247,7 +240,7 @@ class FastBackend implements AeadBackend {
     tagOffset: number,
   ): void {
     checkIv(iv);
-    const c = this.#crypto.createCipheriv('aes-256-gcm', (key as NodeKey).key, iv, TAG_OPTS);
+    const c = this.#crypto.createCipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
     if (aad !== undefined && aad.length > 0) c.setAAD(aad);
     const ct = c.update(plaintext);
     out.set(ct, ctOffset);
@@ -266,7 +259,7 @@ class FastBackend implements AeadBackend {
     checkIv(iv);
     // Without authTagLength OpenSSL would accept a truncated tag; ours is always 16 bytes.
     if (tag.length !== TAG_LENGTH) throw new DecryptionError();
-    const d = this.#crypto.createDecipheriv('aes-256-gcm', (key as NodeKey).key, iv, TAG_OPTS);
+    const d = this.#crypto.createDecipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
     if (aad !== undefined && aad.length > 0) d.setAAD(aad);
     d.setAuthTag(tag);
     // OpenSSL decrypts before it verifies: the bytes from update() are unauthenticated until
@@ -289,7 +282,14 @@ class FastBackend implements AeadBackend {
 let portable: PortableBackend | undefined;
 let fast: FastBackend | null | undefined;
 
-/** The portable backend (@noble/ciphers), available in every runtime. */
+/**
+ * The portable backend (@noble/ciphers), available in every runtime.
+ * @returns The backend, one instance per copy of this package.
+ * @example
+ * ```ts
+ * new Envelope({ keys, backend: portableBackend() });
+ * ```
+ */
 export function portableBackend(): AeadBackend {
   portable ??= new PortableBackend();
   return portable;
@@ -298,6 +298,11 @@ export function portableBackend(): AeadBackend {
 /**
  * The fast backend (`node:crypto`), or `undefined` when the runtime has no `node:crypto`
  * (browsers, edge runtimes, Node before 20.16).
+ * @returns The backend, or `undefined`.
+ * @example
+ * ```ts
+ * const backend = fastBackend() ?? portableBackend();
+ * ```
  */
 export function fastBackend(): AeadBackend | undefined {
   if (fast === undefined) {

@@ -98,7 +98,12 @@ export function abytes(value: unknown, length: number | undefined, title: string
  * astring(name, 'object name', 1, 1024);
  * ```
  */
-export function astring(value: unknown, title: string, min = 0, max = Number.POSITIVE_INFINITY): string {
+export function astring(
+  value: unknown,
+  title: string,
+  min: number = 0,
+  max: number = Number.POSITIVE_INFINITY,
+): string {
   if (typeof value !== 'string') throw new TypeError(`${title} must be a string, got ${kindOf(value)}`);
   if (value.length < min) {
     throw new RangeError(
@@ -172,6 +177,10 @@ export function atext(value: unknown, title: string, min = 0, max = Number.POSIT
  * @param title - Its name, for messages.
  * @returns The value.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * astringOrBytes(plaintext, 'plaintext');
+ * ```
  */
 export function astringOrBytes(value: unknown, title: string): string | Uint8Array {
   if (typeof value === 'string' || isBytes(value)) return value;
@@ -265,6 +274,10 @@ export function aobject(value: unknown, title: string): Record<string, unknown> 
  * @param title - Its name, for messages.
  * @returns The value, typed as `T`.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * const clock = afunction<() => number>(options.now, 'now');
+ * ```
  */
 export function afunction<T extends (...args: never[]) => unknown>(value: unknown, title: string): T {
   if (typeof value !== 'function') throw new TypeError(`${title} must be a function, got ${kindOf(value)}`);
@@ -277,6 +290,10 @@ export function afunction<T extends (...args: never[]) => unknown>(value: unknow
  * @param title - Its name, for messages.
  * @returns The value.
  * @throws TypeError otherwise.
+ * @example
+ * ```ts
+ * aboolean(options.jitter, 'jitter');
+ * ```
  */
 export function aboolean(value: unknown, title: string): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${title} must be a boolean, got ${kindOf(value)}`);
@@ -290,6 +307,10 @@ export function aboolean(value: unknown, title: string): boolean {
  * @param title - Its name, for messages.
  * @returns The signal, or `undefined`.
  * @throws TypeError when it is neither.
+ * @example
+ * ```ts
+ * const signal = asignal(options.signal, 'options.signal');
+ * ```
  */
 export function asignal(value: unknown, title: string): AbortSignal | undefined {
   if (value === undefined) return undefined;

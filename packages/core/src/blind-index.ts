@@ -78,6 +78,11 @@ export class BlindIndex {
    * The truncated MAC of `value` as bytes: ceil(bits/8) bytes, unused low bits of the last byte zero.
    * @param value - A string (normalized, then UTF-8) or bytes.
    * @returns The index bytes.
+   * @throws TypeError on another type, when `normalize` returns a non-string, or after `destroy()`.
+   * @example
+   * ```ts
+   * emailIndex.computeBytes('ada@example.com'); // 8 bytes at the default 64 bits
+   * ```
    */
   computeBytes(value: string | Uint8Array): Uint8Array {
     if (this.#destroyed) throw new TypeError('this BlindIndex was destroyed');
@@ -101,6 +106,11 @@ export class BlindIndex {
    * The truncated MAC of `value` as lowercase hex, ready for an indexed text column.
    * @param value - A string (normalized, then UTF-8) or bytes.
    * @returns ceil(bits/8)*2 hex digits.
+   * @throws As {@link BlindIndex.computeBytes}.
+   * @example
+   * ```ts
+   * db.prepare('SELECT * FROM users WHERE email_idx = ?').get(emailIndex.compute(email));
+   * ```
    */
   compute(value: string | Uint8Array): string {
     return toHex(this.computeBytes(value));
@@ -117,7 +127,7 @@ export class BlindIndex {
  * Keeps the first `bits` bits of `mac` (big-endian bit order, as RFC 2104 §5 truncation).
  * @internal
  */
-export function truncateBits(mac: Uint8Array, bits: number): Uint8Array {
+function truncateBits(mac: Uint8Array, bits: number): Uint8Array {
   const out = mac.slice(0, Math.ceil(bits / 8));
   const rem = bits % 8;
   if (rem !== 0) out[out.length - 1]! &= (0xff << (8 - rem)) & 0xff;

@@ -2,6 +2,10 @@
  * Operational errors of `@vault-envelope/core`. Programmer mistakes (a wrong argument type or
  * size) are the built-in `TypeError` and `RangeError`; everything a caller must tell apart at run
  * time derives from {@link EnvelopeError}. No message ever contains a data key or a plaintext.
+ *
+ * Each class has a static `is()` that narrows to that class, by a `Symbol.for` brand and the
+ * stable `code`: it works across two copies of this package and across realms, where
+ * `instanceof` fails, and cannot be fooled by an error that merely has the same `name`.
  * @module
  */
 
@@ -11,7 +15,8 @@ export type EnvelopeErrorCode = 'FORMAT' | 'DECRYPTION' | 'KEY_DESTROYED' | 'KEY
 const BRAND = Symbol.for('vault-envelope.EnvelopeError');
 
 /**
- * Base class of the operational errors of `@vault-envelope/core`.
+ * Base class of the operational errors of `@vault-envelope/core`. Catch it to handle all of them;
+ * test for one case with a subclass's `is` (`DecryptionError.is(e)`).
  *
  * @example
  * ```ts
@@ -20,9 +25,20 @@ const BRAND = Symbol.for('vault-envelope.EnvelopeError');
  * ```
  */
 export class EnvelopeError extends Error {
+  /**
+   * The code the class stands for: each subclass sets its own; `undefined` on the base class,
+   * which stands for every code.
+   */
+  static readonly code: EnvelopeErrorCode | undefined = undefined;
+
   /** A stable machine-readable code. */
   readonly code: EnvelopeErrorCode;
 
+  /**
+   * @param message - What went wrong; never a key or a plaintext.
+   * @param code - The stable code.
+   * @param options - `cause`, the underlying error.
+   */
   constructor(message: string, code: EnvelopeErrorCode, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EnvelopeError';
@@ -31,22 +47,48 @@ export class EnvelopeError extends Error {
   }
 
   /**
-   * Tells whether `error` is an `EnvelopeError`, also when it comes from another copy of this
-   * package or another realm, where `instanceof` fails.
+   * Tells whether `error` is an error of this class, also when it comes from another copy of this
+   * package or another realm, where `instanceof` fails. On `EnvelopeError` itself it accepts
+   * every error of this package; on a subclass (`FormatError.is(e)`) only that case, told by its
+   * `code`.
    * @param error - Anything caught.
-   * @returns true for an `EnvelopeError` or a subclass.
+   * @returns true when `error` is an error of this class.
+   * @example
+   * ```ts
+   * if (DecryptionError.is(e)) return res.status(400).send('cannot decrypt');
+   * ```
    */
-  static is(error: unknown): error is EnvelopeError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+  static is<T extends EnvelopeError>(
+    this: { prototype: T; readonly code: EnvelopeErrorCode | undefined },
+    error: unknown,
+  ): error is T {
+    if (typeof error !== 'object' || error === null) return false;
+    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
+    if ((this as unknown) === EnvelopeError) return true;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
+    const code = this.code;
+    // A subclass without a code of its own (one an application defines) is told by instanceof.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
+    if (code === undefined) return error instanceof (this as unknown as typeof EnvelopeError);
+    return (error as EnvelopeError).code === code;
   }
 }
 
 /**
  * The ciphertext is not a well-formed message of the expected layout: bad base64, a truncated or
  * malformed LEB128 length, an empty key blob, or lengths that do not add up. Raised before any
- * key lookup, so a malformed input never reaches the key service.
+ * key lookup, so a malformed input never reaches the key service. Also raised by
+ * `decryptToString` when the plaintext is not valid UTF-8.
+ * @example
+ * ```ts
+ * if (FormatError.is(e)) console.warn('not a ciphertext:', e.message);
+ * ```
  */
 export class FormatError extends EnvelopeError {
+  static override readonly code: EnvelopeErrorCode = 'FORMAT';
+
+  /** @param message - What is wrong with the message (never its contents). */
   constructor(message: string) {
     super(message, 'FORMAT');
     this.name = 'FormatError';
@@ -56,8 +98,18 @@ export class FormatError extends EnvelopeError {
 /**
  * Authentication failed: wrong key, wrong AAD, or a modified ciphertext. The message is the same
  * in every case, so that it tells an attacker nothing, and no plaintext is released.
+ * @example
+ * ```ts
+ * const ssn = await envelope.decryptToString(row.ssn, { aad }).catch((e) => {
+ *   if (DecryptionError.is(e)) return undefined; // moved, tampered with, or the wrong key
+ *   throw e;
+ * });
+ * ```
  */
 export class DecryptionError extends EnvelopeError {
+  static override readonly code: EnvelopeErrorCode = 'DECRYPTION';
+
+  /** @param options - `cause`, the backend's own error. */
   constructor(options?: { cause?: unknown }) {
     super('decryption failed: wrong key, wrong AAD or a modified ciphertext', 'DECRYPTION', options);
     this.name = 'DecryptionError';
@@ -68,8 +120,14 @@ export class DecryptionError extends EnvelopeError {
  * A shared data key was destroyed (evicted from its cache and zeroed) before it could be used.
  * The Envelope retries the key provider when this happens; a caller that holds a
  * {@link SharedDataKey} itself sees it when it reads the key after eviction.
+ * @example
+ * ```ts
+ * try { use(shared.key); } catch (e) { if (!KeyDestroyedError.is(e)) throw e; }
+ * ```
  */
 export class KeyDestroyedError extends EnvelopeError {
+  static override readonly code: EnvelopeErrorCode = 'KEY_DESTROYED';
+
   constructor() {
     super('the data key was destroyed by its owner before use', 'KEY_DESTROYED');
     this.name = 'KeyDestroyedError';
@@ -77,10 +135,21 @@ export class KeyDestroyedError extends EnvelopeError {
 }
 
 /**
- * A key provider broke its contract (for example returned a data key that is not 32 bytes).
- * Errors the provider itself throws (network, HTTP status) are passed through unchanged.
+ * A key provider broke its contract (for example returned a data key that is not 32 bytes), or
+ * could not unwrap a key blob that is not its own ({@link MemoryKeyProvider}). Errors a remote
+ * provider itself throws (network, HTTP status) are passed through unchanged.
+ * @example
+ * ```ts
+ * if (KeyProviderError.is(e)) alert('the key provider is misconfigured');
+ * ```
  */
 export class KeyProviderError extends EnvelopeError {
+  static override readonly code: EnvelopeErrorCode = 'KEY_PROVIDER';
+
+  /**
+   * @param message - What the provider did wrong (never a key).
+   * @param options - `cause`, the underlying error.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'KEY_PROVIDER', options);
     this.name = 'KeyProviderError';

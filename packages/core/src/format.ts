@@ -15,8 +15,9 @@
  */
 
 import { decodePublicBase64 } from './_bytes.js';
-import { astringOrBytes, copyBytes } from './assert.js';
+import { abytes, aobject, astringOrBytes, copyBytes } from './assert.js';
 import { FormatError } from './errors.js';
+import { SharedDataKey } from './keys.js';
 import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
 
 /** A ciphertext layout: `'A'` (written), `'legacy'` (A with a 32-byte IV) or `'B'`. */
@@ -29,7 +30,7 @@ export const LEGACY_IV_LENGTH = 32;
 /** GCM tag length: always the full 128 bits. */
 export const TAG_LENGTH = 16;
 /** NIST SP 800-38D §5.2.1.1: one GCM invocation encrypts at most 2^39-256 bits = 2^36-32 bytes. */
-export const MAX_PLAINTEXT_LENGTH = 2 ** 36 - 32;
+export const MAX_PLAINTEXT_LENGTH: number = 2 ** 36 - 32;
 
 /** The prefix `WOS.EKM.` of every key blob WorkOS Vault issues. */
 const MAGIC = /* @__PURE__ */ new Uint8Array([0x57, 0x4f, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e]);
@@ -140,7 +141,12 @@ function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
  * @param bytes - The decoded message.
  * @param format - Force a layout instead of detecting it.
  * @returns Views into `bytes`.
- * @throws FormatError when the message is not well formed in the chosen layout.
+ * @throws FormatError when the message is not well formed in the chosen layout; TypeError on an
+ *   unknown `format`.
+ * @example
+ * ```ts
+ * const { format, encryptedKeys, ciphertext } = parseCiphertext(decodeBase64(ct));
+ * ```
  */
 export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): CiphertextParts {
   if (format !== undefined) {
@@ -164,10 +170,12 @@ export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): C
 
 /**
  * Decodes a message given as base64 text or raw bytes into bytes.
+ * @param title - What the message is, for the TypeError.
  * @throws FormatError on invalid base64; TypeError on another type.
+ * @internal
  */
-export function ciphertextBytes(ciphertext: string | Uint8Array): Uint8Array {
-  astringOrBytes(ciphertext, 'ciphertext');
+export function ciphertextBytes(ciphertext: string | Uint8Array, title = 'ciphertext'): Uint8Array {
+  astringOrBytes(ciphertext, title);
   // A ciphertext is public: its decoded bytes may live in a shared pool (see decodePublicBase64).
   return typeof ciphertext === 'string' ? decodePublicBase64(ciphertext) : ciphertext;
 }
@@ -208,11 +216,43 @@ export function headerLengthA(keyBlobLength: number): number {
 }
 
 /**
- * Lays out a format A message from its parts (for tests, tools and the local server; the
- * Envelope writes the same bytes in place without this intermediate copy).
- * @param parts - A 12-byte IV, a 16-byte tag, a non-empty key blob and the ciphertext.
- * @returns The binary message.
- * @throws RangeError on a wrong IV or tag length or an empty key blob.
+ * The one writer of the format A layout `IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`: writes
+ * `LEB128(len K) ‖ K` after the IV slot (`[0, 12)`) and the tag slot (`[12, 28)`) and returns
+ * where CT starts. The caller fills the slots and CT: the Envelope has the backend write the IV,
+ * CT and tag straight into the message (no intermediate copy), {@link serializeFormatA} copies
+ * given parts in.
+ * @param out - The message, at least {@link headerLengthA}(len K) bytes.
+ * @param keyBlob - K, as bytes or held by a {@link SharedDataKey} (copied in without a copy of
+ *   its own).
+ * @returns The offset of CT, which is {@link headerLengthA}(len K).
+ * @internal
+ */
+export function writeHeaderA(out: Uint8Array, keyBlob: Uint8Array | SharedDataKey): number {
+  const lebAt = IV_LENGTH + TAG_LENGTH;
+  if (keyBlob instanceof SharedDataKey) {
+    const n = keyBlob.encryptedKeysLength;
+    const kAt = writeLeb128u32(n, out, lebAt);
+    keyBlob.copyEncryptedKeysInto(out, kAt);
+    return kAt + n;
+  }
+  const kAt = writeLeb128u32(keyBlob.length, out, lebAt);
+  out.set(keyBlob, kAt);
+  return kAt + keyBlob.length;
+}
+
+/**
+ * Lays out a format A message from its parts (for tools and the local server; the Envelope
+ * writes the same bytes in place, through the same header writer, without the copies).
+ * @param parts - A 12-byte IV, a 16-byte tag, a non-empty key blob and the ciphertext (without
+ *   its tag).
+ * @returns The binary message, `IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`.
+ * @throws TypeError when a part is not bytes; RangeError on a wrong IV or tag length or an empty
+ *   key blob.
+ * @example
+ * ```ts
+ * const message = serializeFormatA({ iv, tag, encryptedKeys, ciphertext });
+ * parseCiphertext(message).format; // 'A'
+ * ```
  */
 export function serializeFormatA(parts: {
   iv: Uint8Array;
@@ -220,18 +260,15 @@ export function serializeFormatA(parts: {
   encryptedKeys: Uint8Array;
   ciphertext: Uint8Array;
 }): Uint8Array {
-  if (parts.iv.length !== IV_LENGTH)
-    throw new RangeError(`iv must be ${IV_LENGTH} bytes, got ${parts.iv.length}`);
-  if (parts.tag.length !== TAG_LENGTH)
-    throw new RangeError(`tag must be ${TAG_LENGTH} bytes, got ${parts.tag.length}`);
-  if (parts.encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty');
-  const k = parts.encryptedKeys;
-  const out = new Uint8Array(headerLengthA(k.length) + parts.ciphertext.length);
-  out.set(parts.iv, 0);
-  out.set(parts.tag, IV_LENGTH);
-  let o = writeLeb128u32(k.length, out, IV_LENGTH + TAG_LENGTH);
-  out.set(k, o);
-  o += k.length;
-  out.set(parts.ciphertext, o);
+  aobject(parts, 'format A parts');
+  const iv = abytes(parts.iv, IV_LENGTH, 'iv');
+  const tag = abytes(parts.tag, TAG_LENGTH, 'tag');
+  const k = abytes(parts.encryptedKeys, undefined, 'encryptedKeys');
+  if (k.length === 0) throw new RangeError('encryptedKeys must not be empty');
+  const ct = abytes(parts.ciphertext, undefined, 'ciphertext');
+  const out = new Uint8Array(headerLengthA(k.length) + ct.length);
+  out.set(iv, 0);
+  out.set(tag, IV_LENGTH);
+  out.set(ct, writeHeaderA(out, k));
   return out;
 }

@@ -1,8 +1,16 @@
 /**
  * `@vault-envelope/core`: AES-256-GCM envelope encryption in the WorkOS Vault ciphertext format.
  * No I/O, no timers, no static `node:` import: runs in Node, browsers and edge runtimes.
+ *
+ * This file only composes and re-exports. What it exports is the public API, plus one
+ * deliberate way in for this package's own tests ({@link __TESTS}), so that no internal helper
+ * has to be exported for a test's sake.
  * @module
  */
+
+import { decodeBase64Portable, decodePublicBase64 } from './_bytes.js';
+import { SCRATCH_SIZE } from './_sealer.js';
+import type { SharedDataKey } from './keys.js';
 
 export { decodeBase64, encodeBase64 } from './_bytes.js';
 export {
@@ -30,19 +38,7 @@ export {
   kindOf,
 } from './assert.js';
 export { BlindIndex, type BlindIndexOptions } from './blind-index.js';
-export {
-  type Aad,
-  type BatchResult,
-  type DecryptItem,
-  type DecryptOptions,
-  type EncryptItem,
-  type EncryptOptions,
-  Envelope,
-  type EnvelopeOptions,
-  type FieldOptions,
-  fieldAad,
-  type WithStringFields,
-} from './envelope.js';
+export { Envelope } from './envelope.js';
 export {
   DecryptionError,
   EnvelopeError,
@@ -51,6 +47,7 @@ export {
   KeyDestroyedError,
   KeyProviderError,
 } from './errors.js';
+export { type FieldOptions, fieldAad, type WithStringFields } from './fields.js';
 export {
   type CiphertextFormat,
   type CiphertextInfo,
@@ -78,3 +75,53 @@ export {
 } from './keys.js';
 export { decodeLeb128u32, encodeLeb128u32, LEB128_U32_MAX } from './leb128.js';
 export { MemoryKeyProvider, type MemoryKeyProviderStats } from './memory-provider.js';
+export type {
+  Aad,
+  BatchResult,
+  DecryptItem,
+  DecryptOptions,
+  EncryptItem,
+  EncryptOptions,
+  EnvelopeOptions,
+} from './types.js';
+
+/**
+ * Internals of `@vault-envelope/core`, exported for its own tests only. **Unstable and outside
+ * semver: not for applications.** Any member may change or go away in any release, a patch
+ * release included; nothing here is part of the supported API. Frozen, so that no test can
+ * patch an internal for the tests that run after it.
+ *
+ * - `decodeBase64Portable`: the table-driven strict base64 decoder used where `Buffer` is
+ *   missing (browsers, edge runtimes); tests check that it and the Node path accept and reject
+ *   exactly the same texts.
+ * - `decodePublicBase64`: the decoder for ciphertexts, whose result may be a view into Node's
+ *   shared Buffer pool (never for secrets).
+ * - `sharedPrepared(key, owner, prepare)`: a {@link SharedDataKey}'s per-owner cache of prepared
+ *   cipher state, as the Envelope uses it.
+ * - `SCRATCH_SIZE`: the size of the Envelope's scratch buffers, so tests can aim at both sides of it.
+ *
+ * @example
+ * ```ts
+ * import { __TESTS } from '@vault-envelope/core';
+ * __TESTS.decodeBase64Portable('aGk='); // Uint8Array [0x68, 0x69]
+ * ```
+ */
+export const __TESTS: Readonly<{
+  decodeBase64Portable: (text: string, title?: string) => Uint8Array;
+  decodePublicBase64: (text: string, title?: string) => Uint8Array;
+  sharedPrepared: <T extends { destroy(): void }>(
+    key: SharedDataKey,
+    owner: object,
+    prepare: (key: Uint8Array) => T,
+  ) => T;
+  SCRATCH_SIZE: number;
+}> = /* @__PURE__ */ Object.freeze({
+  decodeBase64Portable,
+  decodePublicBase64,
+  sharedPrepared: <T extends { destroy(): void }>(
+    key: SharedDataKey,
+    owner: object,
+    prepare: (key: Uint8Array) => T,
+  ): T => key.prepared(owner, prepare),
+  SCRATCH_SIZE,
+});

@@ -138,7 +138,7 @@ export interface KeyProvider {
   decryptDataKey(encryptedKeys: Uint8Array, options?: KeyRequestOptions): Promise<DataKey>;
 }
 
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 function redactedView(dk: DataKey): object {
   return {
@@ -270,8 +270,14 @@ export class SharedDataKey implements DataKey {
   }
 
   /**
-   * Tells whether `bytes` are exactly this key's wrapped blob.
-   * @internal
+   * Tells whether `bytes` are exactly this key's wrapped blob, without copying it: what a
+   * provider that holds shared keys checks in `decryptDataKey`.
+   * @param bytes - A key blob, as taken from a ciphertext.
+   * @returns true when it is byte for byte this key's `encryptedKeys`.
+   * @example
+   * ```ts
+   * if (shared.wraps(encryptedKeys)) return shared;
+   * ```
    */
   wraps(bytes: Uint8Array): boolean {
     const k = this.#encryptedKeys;
@@ -281,8 +287,9 @@ export class SharedDataKey implements DataKey {
   }
 
   /**
-   * Returns the state `owner` prepared for this key, preparing it on first use with `prepare`
-   * (which receives a copy of the key that is zeroed afterwards).
+   * Returns the state `owner` prepared for this key, preparing it on first use with `prepare`,
+   * which receives the key bytes themselves: it must copy what it keeps and never modify them.
+   * The state is destroyed with the key.
    * @internal
    * @throws KeyDestroyedError after `destroy()`.
    */
@@ -309,8 +316,15 @@ export class SharedDataKey implements DataKey {
     return redactedView(this);
   }
 
-  /** `util.inspect` without the key. */
-  [INSPECT](): object {
-    return redactedView(this);
+  static {
+    // `util.inspect` without the key. Defined here rather than as a `[INSPECT]()` method because
+    // a computed member name cannot be declared in isolated declarations; non-enumerable either way.
+    Object.defineProperty(SharedDataKey.prototype, INSPECT, {
+      value(this: SharedDataKey): object {
+        return redactedView(this);
+      },
+      writable: true,
+      configurable: true,
+    });
   }
 }

@@ -16,6 +16,7 @@ export const LEB128_U32_MAX = 0xffff_ffff;
  * Number of bytes the LEB128 encoding of `value` takes (1 to 5).
  * @param value - An integer in [0, 2^32-1].
  * @returns The encoded length.
+ * @internal
  */
 export function leb128Length(value: number): number {
   let n = 1;
@@ -29,6 +30,7 @@ export function leb128Length(value: number): number {
  * @param out - Destination buffer with room for {@link leb128Length}(value) bytes.
  * @param offset - Where to write.
  * @returns The offset just past the encoding.
+ * @internal
  */
 export function writeLeb128u32(value: number, out: Uint8Array, offset: number): number {
   let v = value;
@@ -109,14 +111,4 @@ export function decodeLeb128u32(bytes: Uint8Array, offset: number): { value: num
   const value = scanLeb128u32(bytes, offset);
   if (value < 0) throw new FormatError(leb128Error(value));
   return { value, length: leb128Length(value) };
-}
-
-/**
- * {@link decodeLeb128u32} without exceptions: the value, or -1 when the encoding is truncated,
- * too long, above 2^32-1 or not minimal.
- * @internal
- */
-export function peekLeb128u32(bytes: Uint8Array, offset: number): number {
-  const value = scanLeb128u32(bytes, offset);
-  return value < 0 ? -1 : value;
 }

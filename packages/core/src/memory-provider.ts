@@ -8,7 +8,7 @@
 import { fromUtf8, toHex, utf8 } from './_bytes.js';
 import { portableBackend } from './aead.js';
 import { aobject, copyBytes } from './assert.js';
-import { EnvelopeError } from './errors.js';
+import { KeyProviderError } from './errors.js';
 import { IV_LENGTH, TAG_LENGTH } from './format.js';
 import {
   type CreateDataKeyOptions,
@@ -60,11 +60,29 @@ export class MemoryKeyProvider implements KeyProvider {
     this.#kek = this.#backend.prepare(kek);
   }
 
-  /** How many keys were created and unwrapped. */
+  /**
+   * How many keys were created and unwrapped.
+   * @returns The counters, a snapshot.
+   * @example
+   * ```ts
+   * keys.stats(); // { created: 1, decrypted: 0 }
+   * ```
+   */
   stats(): MemoryKeyProviderStats {
     return { created: this.#created, decrypted: this.#decrypted };
   }
 
+  /**
+   * Creates a random data key and wraps it under the in-memory KEK, bound to `context`.
+   * @param context - The key context.
+   * @param options - `signal` (an aborted signal rejects); `usage` is ignored.
+   * @returns A data key the caller owns.
+   * @throws TypeError / RangeError on a malformed context; the signal's reason when aborted.
+   * @example
+   * ```ts
+   * const dk = await keys.createDataKey({ organization_id: 'org_1' });
+   * ```
+   */
   async createDataKey(context: KeyContext, options: CreateDataKeyOptions = {}): Promise<DataKey> {
     options.signal?.throwIfAborted();
     validateKeyContext(context);
@@ -82,13 +100,25 @@ export class MemoryKeyProvider implements KeyProvider {
     return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: blob, context: { ...context } });
   }
 
+  /**
+   * Unwraps a key blob this provider (or one with the same KEK) created.
+   * @param encryptedKeys - The blob, as taken from a ciphertext.
+   * @param options - `signal` (an aborted signal rejects).
+   * @returns The data key, which the caller owns.
+   * @throws KeyProviderError when the blob is not a MemoryKeyProvider blob or does not unwrap
+   *   under this KEK (another provider's, or modified); the signal's reason when aborted.
+   * @example
+   * ```ts
+   * const dk = await keys.decryptDataKey(inspect(ct).encryptedKeys);
+   * ```
+   */
   async decryptDataKey(encryptedKeys: Uint8Array, options: KeyRequestOptions = {}): Promise<DataKey> {
     options.signal?.throwIfAborted();
     this.#decrypted++;
     const b = encryptedKeys;
     let ok = b.length > MAGIC.length;
     for (let i = 0; ok && i < MAGIC.length; i++) ok = b[i] === MAGIC[i];
-    if (!ok) throw new EnvelopeError('not a MemoryKeyProvider key blob', 'KEY_PROVIDER');
+    if (!ok) throw new KeyProviderError('not a MemoryKeyProvider key blob');
     try {
       const { value: ctxLen, length } = decodeLeb128u32(b, MAGIC.length);
       const ctxAt = MAGIC.length + length;
@@ -101,7 +131,7 @@ export class MemoryKeyProvider implements KeyProvider {
       const context = Object.fromEntries(JSON.parse(fromUtf8(ctx)) as [string, string][]);
       return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: copyBytes(b), context });
     } catch (cause) {
-      throw new EnvelopeError('MemoryKeyProvider could not unwrap this key blob', 'KEY_PROVIDER', { cause });
+      throw new KeyProviderError('MemoryKeyProvider could not unwrap this key blob', { cause });
     }
   }
 }

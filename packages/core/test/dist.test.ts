@@ -22,6 +22,19 @@ describe('built output', () => {
     expect(out.trim()).toBe('dist ok fast');
   });
 
+  test('core declarations leave out what is marked @internal (stripInternal)', () => {
+    const dts = (f: string) => readFileSync(`${root}packages/core/dist/${f}.d.ts`, 'utf8');
+    // Still declared: the public members around the stripped ones.
+    expect(dts('keys')).toContain('wraps(bytes: Uint8Array): boolean;');
+    expect(dts('format')).toContain('export declare function serializeFormatA(');
+    // Stripped: the SharedDataKey hooks the Envelope uses, the format and LEB128 internals.
+    expect(dts('keys')).not.toMatch(/\bprepared<|copyEncryptedKeysInto|checkDataKey/);
+    expect(dts('format')).not.toMatch(/headerLengthA|writeHeaderA|ciphertextBytes/);
+    expect(dts('leb128')).not.toMatch(/scanLeb128u32|leb128Error|writeLeb128u32|peekLeb128u32/);
+    expect(dts('_bytes')).not.toMatch(/decodePublicBase64|decodeBase64Portable/);
+    expect(dts('assert')).not.toContain('copyBytes');
+  });
+
   test.each(['core', 'remote', 'cache'])(
     '@vault-envelope/%s has no static node: import or require in dist',
     (pkg) => {

@@ -1,5 +1,6 @@
 import { inspect as utilInspect } from 'node:util';
 import {
+  type AeadBackend,
   BlindIndex,
   type DataKey,
   DecryptionError,
@@ -318,6 +319,8 @@ describe('no secret in messages, toString or util.inspect', () => {
       expect(shown).not.toContain('Uint8Array(32)');
     }
     expect(utilInspect(dk)).toContain('[redacted]');
+    expect(utilInspect(shared)).toContain('[redacted]');
+    expect(Object.keys(shared)).not.toContain('key');
     const envelope = new Envelope({ keys: new MemoryKeyProvider() });
     const ct = await envelope.encrypt('TOP-SECRET-PLAINTEXT', { context, aad: 'a' });
     const err = await envelope.decrypt(ct, { aad: 'b' }).catch((e: unknown) => e);
@@ -349,6 +352,57 @@ describe('argument checks', () => {
     const ct = await envelope.encrypt(new Uint8Array([0xff, 0xfe]), { context });
     await expect(envelope.decryptToString(ct)).rejects.toThrow('use decrypt()');
   });
+  test('exact messages', async () => {
+    expect(() => new Envelope({} as never)).toThrow(
+      new TypeError(
+        'Envelope options.keys must be a KeyProvider (createDataKey and decryptDataKey), got undefined',
+      ),
+    );
+    expect(() => new Envelope({ keys: { createDataKey() {} } as never })).toThrow(
+      new TypeError(
+        'Envelope options.keys must be a KeyProvider (createDataKey and decryptDataKey), got object',
+      ),
+    );
+    await expect(envelope.encrypt(42 as never, { context })).rejects.toThrow(
+      new TypeError('plaintext must be a string or a Uint8Array, got number'),
+    );
+    await expect(envelope.encrypt('x', { context, aad: 5 as never })).rejects.toThrow(
+      new TypeError('aad must be a string or a Uint8Array, got number'),
+    );
+    await expect(envelope.decrypt(5 as never)).rejects.toThrow(
+      new TypeError('ciphertext must be a string or a Uint8Array, got number'),
+    );
+    await expect(envelope.decrypt('x', null as never)).rejects.toThrow(
+      new TypeError('decrypt options must be an object, got null'),
+    );
+    await expect(envelope.encryptMany('x' as never)).rejects.toThrow(
+      new TypeError('items must be an array, got string'),
+    );
+    await expect(envelope.decryptMany([], 5 as never)).rejects.toThrow(
+      new TypeError('batch options must be an object, got number'),
+    );
+  });
+  test('a plaintext over the GCM limit is a RangeError, before any key request', async () => {
+    // A Uint8Array that claims 2^36 bytes: nothing may read it before the length check.
+    class Huge extends Uint8Array {
+      override get length(): number {
+        return 2 ** 36;
+      }
+    }
+    const keys = new FixedKeyProvider(new Uint8Array(32));
+    const e = new Envelope({ keys });
+    await expect(e.encrypt(new Huge(1), { context })).rejects.toThrow(
+      new RangeError('plaintext must be at most 68719476704 bytes (the GCM limit), got 68719476736'),
+    );
+    const [r] = await e.encryptMany([{ plaintext: new Huge(1), context }]);
+    expect(r).toEqual({
+      ok: false,
+      error: new RangeError(
+        'items[0].plaintext must be at most 68719476704 bytes (the GCM limit), got 68719476736',
+      ),
+    });
+    expect(keys.calls.create).toBe(0);
+  });
 });
 
 describe('batches', () => {
@@ -371,6 +425,9 @@ describe('batches', () => {
     ]);
     expect(results.map((r) => r.ok)).toEqual([true, true, false, true]);
     expect(results[2]).toMatchObject({ ok: false, error: expect.any(TypeError) });
+    expect((results[2] as { error: Error }).error.message).toBe(
+      'items[2].plaintext must be a string or a Uint8Array, got number',
+    );
     expect(usages).toEqual(
       expect.arrayContaining([
         { messages: 2, bytes: 4 },
@@ -392,6 +449,69 @@ describe('batches', () => {
       'DecryptionError',
     ]);
     expect(mem.stats().decrypted).toBe(2); // one per distinct wrapped key
+  });
+
+  test('a malformed item fails alone, with a message that names it', async () => {
+    const envelope = new Envelope({ keys: new MemoryKeyProvider() });
+    const good = await envelope.encrypt('ok', { context });
+    const enc = await envelope.encryptMany([
+      null as never,
+      { plaintext: 'a', context: 'org' as never },
+      { plaintext: 'a', context, aad: 1 as never },
+      { plaintext: 'a', context },
+    ]);
+    expect(enc.map((r) => (r.ok ? 'ok' : `${r.error.name}: ${r.error.message}`))).toEqual([
+      'TypeError: items[0] must be an object, got null',
+      'TypeError: items[1].context must be an object, got string',
+      'TypeError: items[2].aad must be a string or a Uint8Array, got number',
+      'ok',
+    ]);
+    const dec = await envelope.decryptManyToString([
+      { ciphertext: 7 as never },
+      { ciphertext: good, aad: [] as never },
+      { ciphertext: good, format: 'C' as never },
+      { ciphertext: good },
+    ]);
+    expect(dec.map((r) => (r.ok ? r.value : `${r.error.name}: ${r.error.message}`))).toEqual([
+      'TypeError: items[0].ciphertext must be a string or a Uint8Array, got number',
+      'TypeError: items[1].aad must be a string or a Uint8Array, got array',
+      "TypeError: format must be 'A', 'legacy' or 'B', got C",
+      'ok',
+    ]);
+  });
+
+  test("a batch zeroes the UTF-8 bytes it made of string plaintexts, never the caller's bytes", async () => {
+    const seen: Uint8Array[] = [];
+    const real = selectBackend('fast');
+    const spy: AeadBackend = {
+      name: 'spy',
+      prepare: (k) => real.prepare(k),
+      fillIv: (out, at) => real.fillIv(out, at),
+      decrypt: (k, iv, c, t, a) => real.decrypt(k, iv, c, t, a),
+      encrypt(k, iv, pt, aad, out, ctAt, tagAt) {
+        real.encrypt(k, iv, pt, aad, out, ctAt, tagAt);
+        seen.push(pt);
+      },
+    };
+    const mem = new MemoryKeyProvider();
+    const down: KeyProvider = {
+      createDataKey: (ctx) =>
+        ctx.org === 'down' ? Promise.reject(new Error('503')) : mem.createDataKey(ctx),
+      decryptDataKey: (b) => mem.decryptDataKey(b),
+    };
+    const envelope = new Envelope({ keys: down, backend: spy });
+    const mine = new Uint8Array([1, 2, 3]);
+    const results = await envelope.encryptMany([
+      { plaintext: 'secret one', context: { org: 'up' } },
+      { plaintext: mine, context: { org: 'up' } },
+      { plaintext: 'secret two', context: { org: 'down' } },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    // The failed group sealed nothing; the string's bytes are zeroed, the caller's left alone.
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.every((b) => b === 0)).toBe(true);
+    expect(seen[1]).toBe(mine);
+    expect([...mine]).toEqual([1, 2, 3]);
   });
 
   test('a key-service failure fails only its group', async () => {
@@ -469,6 +589,54 @@ describe('field helpers', () => {
     await expect(envelope.encryptFields(user, { fields: ['ssn'], id: {} as never, context })).rejects.toThrow(
       TypeError,
     );
+  });
+
+  test('exact messages of the field checks', async () => {
+    const enc = (record: object, options: object) =>
+      envelope.encryptFields(record as never, { context, ...options } as never);
+    await expect(enc({ id: 1, n: 5 }, { fields: ['n'], id: 1 })).rejects.toThrow(
+      new TypeError('field "n" must be a string or a Uint8Array, got number'),
+    );
+    await expect(envelope.decryptFields({ n: true }, { fields: ['n'], id: 1 })).rejects.toThrow(
+      new TypeError('field "n" must be a string or a Uint8Array, got boolean'),
+    );
+    await expect(enc(user, { fields: ['ssn'], id: {} })).rejects.toThrow(
+      new TypeError('id must be a string, number or bigint (the AAD binds each field to it), got object'),
+    );
+    await expect(enc(user, { fields: 'ssn', id: 1 })).rejects.toThrow(
+      new TypeError('fields must be an array of field names, got string'),
+    );
+    await expect(enc(user, { fields: ['ssn', 2], id: 1 })).rejects.toThrow(
+      new TypeError('fields[1] must be a string, got number'),
+    );
+    await expect(enc(user, { fields: ['ssn'], id: 1, namespace: 3 })).rejects.toThrow(
+      new TypeError('namespace must be a string, got number'),
+    );
+    await expect(enc(user, { fields: ['ssn'], id: 1, aad: 'x' })).rejects.toThrow(
+      new TypeError('aad must be a function, got string'),
+    );
+    await expect(envelope.encryptFields(null as never, { fields: [], id: 1, context })).rejects.toThrow(
+      new TypeError('record must be an object, got null'),
+    );
+    await expect(envelope.decryptFields(user, null as never)).rejects.toThrow(
+      new TypeError('field options must be an object, got null'),
+    );
+  });
+
+  test('a custom aad function receives the field and the id as a string', async () => {
+    const calls: [string, string][] = [];
+    const aad = (field: string, id: string) => {
+      calls.push([field, id]);
+      return `custom:${id}:${field}`;
+    };
+    const row = await envelope.encryptFields(user, { fields: ['ssn'], id: 42n, context, aad });
+    expect(await envelope.decryptToString(row.ssn, { aad: 'custom:42:ssn' })).toBe(user.ssn);
+    const back = await envelope.decryptFields(row, { fields: ['ssn'], id: 42n, aad });
+    expect(back.ssn).toBe(user.ssn);
+    expect(calls).toEqual([
+      ['ssn', '42'],
+      ['ssn', '42'],
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import {
+  __TESTS,
   DecryptionError,
   decodeBase64,
   Envelope,
@@ -7,14 +8,13 @@ import {
   FormatError,
   inspect,
   type KeyProvider,
+  makeDataKey,
   parseCiphertext,
+  SharedDataKey,
   serializeFormatA,
 } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-// The table-driven decoder the browser path uses; imported from the source on purpose, to check
-// that the Node path (Buffer plus checks) accepts and rejects exactly the same texts.
-import { decodeBase64Portable, decodePublicBase64 } from '../src/_bytes.js';
 import { FixedKeyProvider } from './_helpers.js';
 
 const iv = new Uint8Array(12).fill(1);
@@ -65,6 +65,52 @@ describe('format A layout', () => {
     );
     expect(() => serializeFormatA({ iv, tag, encryptedKeys: new Uint8Array(0), ciphertext: ct })).toThrow(
       RangeError,
+    );
+    expect(() => serializeFormatA({ iv: new Uint8Array(11), tag, encryptedKeys: k, ciphertext: ct })).toThrow(
+      new RangeError('iv must be 12 bytes, got 11'),
+    );
+    expect(() => serializeFormatA({ iv, tag: new Uint8Array(15), encryptedKeys: k, ciphertext: ct })).toThrow(
+      new RangeError('tag must be 16 bytes, got 15'),
+    );
+    expect(() => serializeFormatA({ iv, tag, encryptedKeys: new Uint8Array(0), ciphertext: ct })).toThrow(
+      new RangeError('encryptedKeys must not be empty'),
+    );
+    expect(() => serializeFormatA({ iv, tag, encryptedKeys: k, ciphertext: 'abc' as never })).toThrow(
+      new TypeError('ciphertext must be a Uint8Array, got string'),
+    );
+    expect(() => serializeFormatA(undefined as never)).toThrow(
+      new TypeError('format A parts must be an object, got undefined'),
+    );
+  });
+
+  test('serializeFormatA and the Envelope write the same bytes for the same parts (property)', async () => {
+    // The Envelope lays its messages out in place through the same header writer; rebuilding a
+    // message from its parsed parts must give it back byte for byte, for any key blob length.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 })),
+        async (blob, plaintext) => {
+          const envelope = new Envelope({ keys: new FixedKeyProvider(new Uint8Array(32).fill(3), blob) });
+          const message = await envelope.encryptToBytes(plaintext, { context: {} });
+          const p = parseCiphertext(message, 'A');
+          expect(p.encryptedKeys).toEqual(blob);
+          expect(serializeFormatA(p)).toEqual(message);
+          const text = await envelope.encrypt(plaintext, { context: {} });
+          expect(encodeBase64(serializeFormatA(parseCiphertext(decodeBase64(text), 'A')))).toBe(text);
+          // A SharedDataKey copies its blob into the message itself.
+          const shared = new SharedDataKey(
+            makeDataKey({ id: 's', key: new Uint8Array(32).fill(4), encryptedKeys: blob.slice() }),
+          );
+          const viaShared = await new Envelope({
+            keys: { createDataKey: async () => shared, decryptDataKey: async () => shared },
+          }).encryptToBytes(plaintext, { context: {} });
+          const q = parseCiphertext(viaShared, 'A');
+          expect(q.encryptedKeys).toEqual(blob);
+          expect(serializeFormatA(q)).toEqual(viaShared);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });
@@ -159,6 +205,9 @@ describe('strict base64', () => {
     expect(() => decodeBase64(text)).toThrow(FormatError);
   });
   test('the Node and portable decoders agree on every text (property)', () => {
+    // The table-driven decoder is the one browsers and edge runtimes use; the Node path (Buffer
+    // plus checks) must accept and reject exactly the same texts.
+    const { decodeBase64Portable, decodePublicBase64 } = __TESTS;
     const chars = fc.constantFrom(...'ABCDQRSTabcz0189+/=-_ \n\u00e9\u0000.'.split(''));
     const texts = fc.oneof(
       fc.string({ unit: chars, maxLength: 24 }),

@@ -1,44 +1,84 @@
 import {
+  __TESTS,
   type AeadBackend,
+  decodeLeb128u32,
   Envelope,
   encodeLeb128u32,
+  FormatError,
   inspect,
   makeDataKey,
   type PreparedKey,
+  parseCiphertext,
   SharedDataKey,
   selectBackend,
 } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-// Internals of the hot path, imported from the source on purpose (they are not exported).
-import { decodeLeb128u32, peekLeb128u32 } from '../src/leb128.js';
 import { FixedKeyProvider } from './_helpers.js';
 
 const key = new Uint8Array(32).fill(7);
 
-/** The scratch buffers hold up to 16 KiB; strings around that size take both paths. */
-const SCRATCH = 16 * 1024;
+/** The size of the scratch buffers: strings around it take both paths. */
+const SCRATCH = __TESTS.SCRATCH_SIZE;
 
-describe('peekLeb128u32', () => {
-  test('agrees with decodeLeb128u32 on any bytes at any offset (property)', () => {
+describe('the one LEB128 reader', () => {
+  test('parseCiphertext reads the key blob length exactly as decodeLeb128u32 does (property)', () => {
+    // Format A keeps the length at byte 28, after IV and tag; anything may follow it.
+    const head = new Uint8Array(28).fill(1);
+    // Random bytes (mostly malformed lengths) and valid lengths followed by a few bytes of blob.
+    const tails = fc.oneof(
+      fc.uint8Array({ maxLength: 12 }),
+      fc
+        .tuple(fc.nat(16), fc.uint8Array({ maxLength: 12 }))
+        .map(([n, rest]) => new Uint8Array([...encodeLeb128u32(n), ...rest])),
+    );
+    let parsedOk = 0;
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 8 }), fc.nat(8), (bytes, offset) => {
-        let expected: number;
+      fc.property(tails, (tail) => {
+        const bytes = new Uint8Array([...head, ...tail]);
+        let parsed: ReturnType<typeof parseCiphertext> | FormatError;
         try {
-          expected = decodeLeb128u32(bytes, offset).value;
-        } catch {
-          expected = -1;
+          parsed = parseCiphertext(bytes, 'A');
+        } catch (e) {
+          expect(e).toBeInstanceOf(FormatError);
+          parsed = e as FormatError;
         }
-        expect(peekLeb128u32(bytes, offset)).toBe(expected);
+        if (tail.length < 2) {
+          expect((parsed as FormatError).message).toBe(
+            `malformed ciphertext: too short for format A (${bytes.length} bytes)`,
+          );
+          return;
+        }
+        let n: number;
+        try {
+          n = decodeLeb128u32(tail, 0).value;
+        } catch (e) {
+          expect((parsed as FormatError).message).toBe(`malformed ciphertext: ${(e as Error).message}`);
+          return;
+        }
+        if (parsed instanceof FormatError) {
+          expect([
+            'malformed ciphertext: empty encrypted key blob',
+            'malformed ciphertext: encrypted key blob length exceeds the message',
+          ]).toContain(parsed.message);
+          expect(n === 0 || n > tail.length - encodeLeb128u32(n).length).toBe(true);
+        } else {
+          expect(parsed.encryptedKeys.length).toBe(n);
+          parsedOk++;
+        }
       }),
       { numRuns: 2000 },
     );
+    expect(parsedOk).toBeGreaterThan(0);
   });
 
-  test('reads every valid encoding back (property)', () => {
+  test('reads every valid encoding back, and its length (property)', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffff_ffff }), (n) => {
-        expect(peekLeb128u32(encodeLeb128u32(n), 0)).toBe(n);
+      fc.property(fc.nat({ max: 0xffff_ffff }), fc.nat(4), (n, at) => {
+        const encoded = encodeLeb128u32(n);
+        const bytes = new Uint8Array(at + encoded.length + 2).fill(0xff);
+        bytes.set(encoded, at);
+        expect(decodeLeb128u32(bytes, at)).toEqual({ value: n, length: encoded.length });
       }),
     );
   });

@@ -1,4 +1,5 @@
 import {
+  __TESTS,
   BlindIndex,
   canonicalContext,
   KEY_CONTEXT_LIMITS,
@@ -84,13 +85,13 @@ describe('SharedDataKey', () => {
     const shared = new SharedDataKey(await new MemoryKeyProvider().createDataKey({ a: '1' }));
     let destroyed = 0;
     const owner = {};
-    const state = shared.prepared(owner, () => ({ destroy: () => destroyed++ }));
-    expect(shared.prepared(owner, () => ({ destroy: () => destroyed++ }))).toBe(state);
+    const state = __TESTS.sharedPrepared(shared, owner, () => ({ destroy: () => destroyed++ }));
+    expect(__TESTS.sharedPrepared(shared, owner, () => ({ destroy: () => destroyed++ }))).toBe(state);
     shared.destroy();
     shared.destroy();
     expect(destroyed).toBe(1);
     expect(() => shared.key).toThrow(KeyDestroyedError);
-    expect(() => shared.prepared(owner, () => state)).toThrow(KeyDestroyedError);
+    expect(() => __TESTS.sharedPrepared(shared, owner, () => state)).toThrow(KeyDestroyedError);
   });
 
   test('makeDataKey checks its fields', () => {

@@ -13,21 +13,9 @@ import {
 } from '@vault-envelope/core';
 import { describe, expect, test } from 'vitest';
 import { b64, FixedKeyProvider, hex, loadJson, toHex } from './_helpers.js';
+import type { WorkosVector } from './_workos-vector.js';
 
 const backends = [selectBackend('fast'), portableBackend()];
-
-interface WorkosVector {
-  name: string;
-  format: 'A' | 'B' | 'legacy-iv32';
-  data_key: string;
-  encrypted_keys: string;
-  iv_hex: string;
-  plaintext: string;
-  aad: string | null;
-  tag_hex: string;
-  ciphertext_hex?: string;
-  ciphertext_b64: string;
-}
 
 describe('WorkOS vectors', () => {
   const vectors = loadJson<WorkosVector[]>('workos_vectors.json');

@@ -1,0 +1,180 @@
+/**
+ * Batches: many items, one key request per group of items that share a key, results in input
+ * order, and one item's failure confined to that item (a key-service failure to its group).
+ *
+ * {@link runBatch} is the one shape both directions share: check each item and group it, lease
+ * each group's key, seal or open each item under it, give the key back, and let the direction
+ * clean up after every item (encryption zeroes the plaintext bytes it made). {@link sealBatch}
+ * groups by canonical key context and asks `createDataKey` once per group with the group's total
+ * usage; {@link openBatch} groups by the exact wrapped key and asks `decryptDataKey` once per
+ * group. Batches are not the hot path: clarity over the last closure.
+ * @module
+ */
+import { encodeBase64 } from './_bytes.js';
+import { keyOptions, type PlaintextBytes, plaintextBytes, signalOptions, toAad } from './_request.js';
+import type { KeyLease, Sealer } from './_sealer.js';
+import { aobject, copyBytes, kindOf } from './assert.js';
+import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseCiphertext } from './format.js';
+import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
+import type { BatchResult } from './types.js';
+
+/** One direction of a batch, as {@link runBatch} drives it. */
+interface BatchWork<T, R> {
+  /**
+   * Checks item `index`; returns what to keep of it and the id of the key request it shares.
+   * Throws to fail that item alone.
+   */
+  plan(item: unknown, index: number): { group: string; entry: T };
+  /** Fetches and leases the key of a group, from its entries (in input order; never empty). */
+  lease(entries: readonly T[]): Promise<KeyLease>;
+  /** Seals or opens one entry under the leased key. Throws to fail that item alone. */
+  run(lease: KeyLease, entry: T): R;
+  /** Runs for every planned entry once its group is done, whatever happened. */
+  settle?(entry: T): void;
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Checks the arguments every batch method takes.
+ * @throws TypeError when `items` is not an array or `options` not an object.
+ */
+function checkBatch(items: unknown, options: unknown): asserts items is readonly unknown[] {
+  if (!Array.isArray(items)) throw new TypeError(`items must be an array, got ${kindOf(items)}`);
+  aobject(options, 'batch options');
+}
+
+/** The entries of one group and the input positions they came from. */
+interface Group<T> {
+  indexes: number[];
+  entries: T[];
+}
+
+/** Groups the items, runs every group concurrently, and returns one result per item. */
+async function runBatch<T, R>(items: readonly unknown[], work: BatchWork<T, R>): Promise<BatchResult<R>[]> {
+  const results: BatchResult<R>[] = new Array(items.length);
+  const groups = new Map<string, Group<T>>();
+  for (let i = 0; i < items.length; i++) {
+    let planned: { group: string; entry: T };
+    try {
+      planned = work.plan(items[i], i);
+    } catch (error) {
+      results[i] = { ok: false, error: asError(error) };
+      continue;
+    }
+    let g = groups.get(planned.group);
+    if (g === undefined) {
+      g = { indexes: [], entries: [] };
+      groups.set(planned.group, g);
+    }
+    g.indexes.push(i);
+    g.entries.push(planned.entry);
+  }
+  await Promise.all([...groups.values()].map((g) => runGroup(g, work, results)));
+  return results;
+}
+
+async function runGroup<T, R>(g: Group<T>, work: BatchWork<T, R>, results: BatchResult<R>[]): Promise<void> {
+  try {
+    let lease: KeyLease;
+    try {
+      lease = await work.lease(g.entries);
+    } catch (error) {
+      const e = asError(error);
+      for (const i of g.indexes) results[i] = { ok: false, error: e };
+      return;
+    }
+    try {
+      for (let j = 0; j < g.entries.length; j++) {
+        const index = g.indexes[j]!;
+        try {
+          results[index] = { ok: true, value: work.run(lease, g.entries[j]!) };
+        } catch (error) {
+          results[index] = { ok: false, error: asError(error) };
+        }
+      }
+    } finally {
+      lease.release();
+    }
+  } finally {
+    if (work.settle !== undefined) for (const entry of g.entries) work.settle(entry);
+  }
+}
+
+/** What an encryption batch keeps of an item. */
+interface SealEntry extends PlaintextBytes {
+  context: KeyContext;
+  aad: Uint8Array | undefined;
+}
+
+/**
+ * Encrypts a batch into format A messages: one `createDataKey` per distinct key context, with the
+ * group's total usage.
+ * @throws TypeError (as a rejection) when `items` is not an array or `options` not an object.
+ */
+export async function sealBatch(
+  sealer: Sealer,
+  keys: KeyProvider,
+  items: unknown,
+  options: { signal?: AbortSignal },
+): Promise<BatchResult<Uint8Array>[]> {
+  checkBatch(items, options);
+  const signal = options.signal;
+  return runBatch<SealEntry, Uint8Array>(items, {
+    plan(item, i) {
+      const it = aobject(item, `items[${i}]`);
+      const context = validateKeyContext(it.context, `items[${i}].context`);
+      const aad = toAad(it.aad, `items[${i}].aad`);
+      const { bytes, owned } = plaintextBytes(it.plaintext, `items[${i}].plaintext`);
+      return { group: canonicalContext(context), entry: { context, aad, bytes, owned } };
+    },
+    lease(entries) {
+      let bytes = 0;
+      for (const e of entries) bytes += e.bytes.length;
+      const opts = keyOptions(signal, { messages: entries.length, bytes });
+      // The first item's context stands for the group: they are equal up to key order.
+      return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts));
+    },
+    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.bytes.length, e.aad, false),
+    settle(e) {
+      if (e.owned) e.bytes.fill(0);
+    },
+  });
+}
+
+/** What a decryption batch keeps of an item. */
+interface OpenEntry {
+  parts: CiphertextParts;
+  aad: Uint8Array | undefined;
+}
+
+/**
+ * Decrypts a batch: one `decryptDataKey` per distinct wrapped key; a malformed or unauthentic item
+ * fails alone.
+ * @throws TypeError (as a rejection) when `items` is not an array or `options` not an object.
+ */
+export async function openBatch(
+  sealer: Sealer,
+  keys: KeyProvider,
+  items: unknown,
+  options: { signal?: AbortSignal },
+): Promise<BatchResult<Uint8Array>[]> {
+  checkBatch(items, options);
+  const keyOpts = signalOptions(options.signal);
+  return runBatch<OpenEntry, Uint8Array>(items, {
+    plan(item, i) {
+      const it = aobject(item, `items[${i}]`);
+      const aad = toAad(it.aad, `items[${i}].aad`);
+      const bytes = ciphertextBytes(it.ciphertext as string | Uint8Array, `items[${i}].ciphertext`);
+      const parts = parseCiphertext(bytes, it.format as CiphertextFormat | undefined);
+      return { group: encodeBase64(parts.encryptedKeys), entry: { parts, aad } };
+    },
+    // The provider gets the key blob in memory of its own, not a view into a decoded message
+    // (which for base64 input lives in Node's shared Buffer pool).
+    lease: (entries) =>
+      sealer.lease(() => keys.decryptDataKey(copyBytes(entries[0]!.parts.encryptedKeys), keyOpts)),
+    run: (lease, e) => sealer.open(lease.prepared, e.parts, e.aad),
+  });
+}
