@@ -158,7 +158,12 @@ export function isText(value: string): boolean {
  * atext(tenant, 'tenant', 1, 500);
  * ```
  */
-export function atext(value: unknown, title: string, min = 0, max = Number.POSITIVE_INFINITY): string {
+export function atext(
+  value: unknown,
+  title: string,
+  min: number = 0,
+  max: number = Number.POSITIVE_INFINITY,
+): string {
   const s = astring(value, title, min, max);
   const bad = NOT_TEXT.exec(s);
   if (bad !== null) {
