@@ -6,7 +6,7 @@
  * @module
  */
 import { sha256, token } from './_crypto.js';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 import type { ApiKeyConfig } from './options.js';
 
 /** An authenticated caller. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 function tooLarge(max: number): HttpError {
   return new HttpError(413, `Request body exceeds ${max} bytes`);

@@ -11,7 +11,7 @@
  */
 import { sha256 } from './_crypto.js';
 import type { Db } from './_db.js';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 /** A response as remembered: status and JSON text. */
 export interface StoredResponse {

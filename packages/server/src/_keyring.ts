@@ -12,9 +12,9 @@
 import {
   canonicalContext,
   type DataKey,
-  EnvelopeError,
   type KeyContext,
   type KeyProvider,
+  KeyProviderError,
   makeDataKey,
   type PreparedKey,
   validateKeyContext,
@@ -201,10 +201,14 @@ export class Keyring implements KeyProvider {
     return makeDataKey({ ...k, context });
   }
 
-  /** KeyProvider: unwraps a blob this keyring issued. */
+  /**
+   * KeyProvider: unwraps a blob this keyring issued.
+   * @throws KeyProviderError (from core) when the blob does not unwrap: the stored value's key
+   *   material is damaged, or its key-encryption key is gone or no longer opens.
+   */
   async decryptDataKey(encryptedKeys: Uint8Array): Promise<DataKey> {
     const k = this.unwrap(encryptedKeys);
-    if (k === undefined) throw new EnvelopeError('the stored key blob does not unwrap', 'KEY_PROVIDER');
+    if (k === undefined) throw new KeyProviderError('the stored key blob does not unwrap');
     return makeDataKey({ id: k.id, key: k.key, encryptedKeys });
   }
 

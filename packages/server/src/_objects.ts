@@ -11,8 +11,8 @@ import { Envelope, type KeyContext, parseCiphertext } from '@vault-envelope/core
 import { parseBlob } from './_blob.js';
 import { uuid } from './_crypto.js';
 import type { Db } from './_db.js';
+import { HttpError } from './_http-error.js';
 import type { Keyring } from './_keyring.js';
-import { HttpError } from './errors.js';
 
 /** Who made a change: an API key's public id and name. */
 export interface Actor {

@@ -4,7 +4,7 @@
  * the window ends); past the limit the answer is 429 with `Retry-After` (seconds).
  * @module
  */
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 interface Window {
   start: number;

@@ -12,11 +12,11 @@
  */
 import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH } from '@vault-envelope/core';
 import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
+import { HttpError } from './_http-error.js';
 import type { ObjectRecord } from './_objects.js';
 import type { ApiResult, RouteDef, RouteRequest, Services } from './_route.js';
 import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_routes-v1.js';
 import { base64Field, keyContext, objectName, optionalString, requireString } from './_validate.js';
-import { HttpError } from './errors.js';
 
 const ok = (body: unknown, status = 200): ApiResult => ({ status, body });
 

@@ -5,11 +5,11 @@
  * @module
  */
 import { encodeBase64 } from '@vault-envelope/core';
+import { HttpError } from './_http-error.js';
 import type { IssuedKey, Keyring } from './_keyring.js';
 import type { ListQuery, ObjectRecord, VersionRecord } from './_objects.js';
 import type { ApiResult, RouteDef, RouteRequest, Services } from './_route.js';
 import { base64Field, keyContext, objectName, requireString } from './_validate.js';
-import { HttpError } from './errors.js';
 
 /** The environment every object of this server belongs to. */
 export const ENVIRONMENT_ID = 'environment_local';

@@ -15,6 +15,7 @@ import { parseJsonObject, readBody } from './_body.js';
 import { token } from './_crypto.js';
 import { type Db, openDatabase } from './_db.js';
 import { FaultInjector } from './_faults.js';
+import { HttpError } from './_http-error.js';
 import { fingerprint, IdempotencyStore, type StoredResponse } from './_idempotency.js';
 import { Keyring } from './_keyring.js';
 import { bindMasterKey, loadMasterKey } from './_master.js';
@@ -23,7 +24,6 @@ import { RateLimiter, rateLimited } from './_rate-limit.js';
 import { type ApiResult, pathPattern, type RouteDef, type RouteRequest, template } from './_route.js';
 import { seedRoutes } from './_routes-seed.js';
 import { v1Routes } from './_routes-v1.js';
-import { HttpError } from './errors.js';
 import type { FaultOptions, NodeBindings, ServerOptions, ServerStats, VaultHandler } from './options.js';
 
 /** Default largest request body: 1 MiB. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-export { HttpError, MasterKeyError, VaultServerError } from './errors.js';
+export { DatabaseError, MasterKeyError, VaultServerError, type VaultServerErrorCode } from './errors.js';
 export { createVaultHandler, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './handler.js';
 export type {
   ApiKeyConfig,
