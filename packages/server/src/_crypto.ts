@@ -1,8 +1,8 @@
 /**
  * Small cryptographic building blocks of the server: AES-256-GCM sealing of short secrets (key
  * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, and SHA-256. The
- * sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the order of the WorkOS format A header
- * (ciphertext-format.md), with the caller's AAD bound in.
+ * sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the order of the header of WorkOS ciphertext format A,
+ * with the caller's AAD bound in.
  * @module
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
