@@ -65,13 +65,16 @@ export class Keyring implements KeyProvider {
   readonly #insert;
   readonly #selectByEntry;
   readonly #selectById;
+  readonly #now: () => number;
 
   /**
    * @param db - The open database (its `keks` table).
    * @param master - The prepared master key; the keyring destroys it on {@link Keyring.close}.
+   * @param now - Clock of the KEKs' creation times.
    */
-  constructor(db: Db, master: PreparedKey) {
+  constructor(db: Db, master: PreparedKey, now: () => number = Date.now) {
     this.#master = master;
+    this.#now = now;
     this.#insert = db.prepare(
       'INSERT INTO keks (id, entry_name, entry_value, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
     );
@@ -111,7 +114,7 @@ export class Keyring implements KeyProvider {
     try {
       const wrapped = new Uint8Array(WRAPPED_LENGTH);
       sealInto(this.#master, raw, kekAad(id, name, value), wrapped, 0);
-      this.#insert.run(id, name, value, wrapped, new Date().toISOString());
+      this.#insert.run(id, name, value, wrapped, new Date(this.#now()).toISOString());
       return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
     } finally {
       raw.fill(0);

@@ -13,7 +13,7 @@
 import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH } from '@vault-envelope/core';
 import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
 import { HttpError } from './_http-error.js';
-import type { ObjectRecord } from './_objects.js';
+import type { ObjectRecord } from './_records.js';
 import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';
 import { base64Field, keyContext, objectName, optionalString, requireString } from './_validate.js';
 import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_wire.js';

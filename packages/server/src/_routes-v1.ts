@@ -5,7 +5,7 @@
  * @module
  */
 import { HttpError } from './_http-error.js';
-import type { ObjectRecord } from './_objects.js';
+import type { ObjectRecord } from './_records.js';
 import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';
 import { base64Field, keyContext, objectName, requireString } from './_validate.js';
 import { badKeys, dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_wire.js';

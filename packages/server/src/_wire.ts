@@ -7,7 +7,8 @@
 import { encodeBase64 } from '@vault-envelope/core';
 import { HttpError } from './_http-error.js';
 import type { IssuedKey, Keyring } from './_keyring.js';
-import type { ListQuery, VersionRecord } from './_objects.js';
+import type { ListQuery } from './_objects.js';
+import type { VersionRecord } from './_records.js';
 
 /** The environment every object of this server belongs to. */
 export const ENVIRONMENT_ID = 'environment_local';
