@@ -19,7 +19,7 @@ import {
   type PreparedKey,
   validateKeyContext,
 } from '@vault-envelope/core';
-import { copyAad, encodeBlob, parseBlob, WRAPPED_LENGTH, type WrappedCopy } from './_blob.js';
+import { copyAad, encodeBlob, parseBlob, WRAPPED_LENGTH } from './_blob.js';
 import { open, prepareKey, random, sealInto, utf8, uuid } from './_crypto.js';
 import type { Db } from './_db.js';
 
@@ -137,14 +137,12 @@ export class Keyring implements KeyProvider {
   }
 
   #wrap(id: string, key: Uint8Array, context: KeyContext): Uint8Array {
-    const copies: WrappedCopy[] = [];
-    for (const [name, value] of contextEntries(context)) {
-      const kek = this.#kekFor(name, value);
-      const wrapped = new Uint8Array(WRAPPED_LENGTH);
-      sealInto(kek.key, key, copyAad(id, kek.id), wrapped, 0);
-      copies.push({ kekId: kek.id, wrapped });
-    }
-    return encodeBlob({ id, copies });
+    const keks = contextEntries(context).map(([name, value]) => this.#kekFor(name, value));
+    return encodeBlob(
+      id,
+      keks.map((k) => k.id),
+      (i, out, offset) => sealInto(keks[i]!.key, key, copyAad(id, keks[i]!.id), out, offset),
+    );
   }
 
   /**
