@@ -75,7 +75,7 @@ export class ObjectStore {
   readonly #versionById;
   readonly #listStatements = new Map<string, ReturnType<Db['prepare']>>();
   readonly #now: () => number;
-  /** The last time {@link ObjectStore.#timestamp} gave. */
+  /** The latest time handed out, in ms. */
   #last = 0;
 
   /**
@@ -118,7 +118,8 @@ export class ObjectStore {
 
   /**
    * Milliseconds-resolution ISO time that never goes backwards for this store, even when the
-   * clock does (an NTP step): `updatedAfter` lists and version order rely on it.
+   * clock does (an NTP step): `updatedAfter` lists rely on it, and no version is dated before
+   * the one it replaces.
    */
   #timestamp(): string {
     const t = Math.max(this.#now(), this.#last);

@@ -8,12 +8,8 @@
  * @module
  */
 import { aboolean, aduration, aint, aoptions, astring, astringOrBytes, kindOf } from '@vault-envelope/core';
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_RATE_LIMIT,
-  type FaultOptions,
-  type ServerOptions,
-} from './options.js';
+import { parseMasterKey } from './_master.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './options.js';
 
 /** The option names of `createVaultHandler`. */
 const HANDLER_OPTIONS: readonly string[] = [
@@ -77,7 +73,7 @@ export interface HandlerConfig {
   log: ((line: string) => void) | undefined;
   /** `undefined`: in memory. */
   dataDir: string | undefined;
-  /** Checked later, where it is decoded (so that the bytes live as briefly as possible). */
+  /** As configured (checked: 32 bytes, or base64 of 32 bytes). */
   masterKey: Uint8Array | string | undefined;
 }
 
@@ -104,8 +100,9 @@ function checkLatency(value: unknown): [number, number] {
     return [value, value];
   }
   const range = aarray(value, 'faults.latencyMs', 'a number or [min, max]');
-  if (range.length !== 2)
+  if (range.length !== 2) {
     throw new RangeError(`faults.latencyMs must be [min, max], got ${range.length} items`);
+  }
   const min = aduration(range[0], 'faults.latencyMs[0]');
   const max = aduration(range[1], 'faults.latencyMs[1]', { min });
   return [min, max];
@@ -117,7 +114,7 @@ function checkLatency(value: unknown): [number, number] {
  * @returns The checked plan.
  * @throws TypeError / RangeError on a malformed setting, or fractions that add up to more than 1.
  */
-export function checkFaults(faults: FaultOptions): FaultPlan {
+export function checkFaults(faults: unknown): FaultPlan {
   const f = aoptions(faults, 'faults', FAULT_OPTIONS);
   const plan: FaultPlan = {
     latency: checkLatency(f['latencyMs']),
@@ -199,9 +196,22 @@ function checkCors(value: unknown): string | string[] | undefined {
 function checkLog(value: unknown): ((line: string) => void) | undefined {
   if (value === undefined || value === false) return undefined;
   // A union core's afunction can not name: the message says both what is accepted.
-  if (typeof value !== 'function')
+  if (typeof value !== 'function') {
     throw new TypeError(`log must be a function or false, got ${kindOf(value)}`);
+  }
   return value as (line: string) => void;
+}
+
+/**
+ * Checks a configured master key in full now, so that a malformed one is refused before anything
+ * is opened; the bytes decoded for the check are zeroed at once (the key is decoded again, and
+ * kept only as long as it takes to prepare it, when the services open).
+ */
+function checkMasterKey(value: unknown): Uint8Array | string | undefined {
+  if (value === undefined) return undefined;
+  const key = astringOrBytes(value, 'masterKey');
+  parseMasterKey(key).fill(0);
+  return key;
 }
 
 function checkHandler(o: Record<string, unknown>): HandlerConfig {
@@ -214,11 +224,11 @@ function checkHandler(o: Record<string, unknown>): HandlerConfig {
         ? DEFAULT_MAX_BODY_BYTES
         : aint(o['maxBodyBytes'], 1, MAX, 'maxBodyBytes'),
     rateLimit: checkRateLimit(o['rateLimit']),
-    faults: o['faults'] === undefined ? undefined : checkFaults(o['faults'] as FaultOptions),
+    faults: o['faults'] === undefined ? undefined : checkFaults(o['faults']),
     cors: checkCors(o['cors']),
     log: checkLog(o['log']),
     dataDir: memory ? undefined : (dataDir ?? './.vault-data'),
-    masterKey: o['masterKey'] === undefined ? undefined : astringOrBytes(o['masterKey'], 'masterKey'),
+    masterKey: checkMasterKey(o['masterKey']),
   };
 }
 
@@ -243,11 +253,10 @@ export function checkServerOptions(options: unknown): {
   port: number;
   handler: HandlerConfig;
 } {
-  const o = aoptions(options, 'startServer options', SERVER_OPTIONS) as ServerOptions &
-    Record<string, unknown>;
+  const o = aoptions(options, 'startServer options', SERVER_OPTIONS);
   return {
-    host: o.host === undefined ? '127.0.0.1' : astring(o.host, 'host', 1),
-    port: o.port === undefined ? 8787 : aint(o.port, 0, 65535, 'port'),
+    host: o['host'] === undefined ? '127.0.0.1' : astring(o['host'], 'host', 1),
+    port: o['port'] === undefined ? 8787 : aint(o['port'], 0, 65535, 'port'),
     handler: checkHandler(o),
   };
 }

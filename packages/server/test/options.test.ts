@@ -130,10 +130,11 @@ describe('createVaultHandler options', () => {
     );
   });
 
-  test('a malformed option is refused before the data directory is created', () => {
+  test('a malformed option, the master key included, is refused before the data directory is created', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'vault-options-')), 'data');
     dirs.push(dir);
     expect(() => createVaultHandler({ dataDir: dir, maxBodyBytes: 0 })).toThrow(RangeError);
+    expect(() => createVaultHandler({ dataDir: dir, masterKey: 'AAAA' })).toThrow(RangeError);
     expect(existsSync(dir)).toBe(false);
   });
 
