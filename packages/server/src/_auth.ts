@@ -6,8 +6,8 @@
  * @module
  */
 import { sha256, token } from './_crypto.js';
-import { HttpError } from './errors.js';
-import type { ApiKeyConfig } from './options.js';
+import { HttpError } from './_http-error.js';
+import type { CheckedKey } from './_options.js';
 
 /** An authenticated caller. */
 export interface Principal {
@@ -26,20 +26,6 @@ export function generateDevKey(): string {
   return `sk_dev_${token(24)}`;
 }
 
-function normalise(k: string | ApiKeyConfig, index: number): ApiKeyConfig {
-  const cfg = typeof k === 'string' ? { key: k } : k;
-  if (typeof cfg !== 'object' || cfg === null || typeof cfg.key !== 'string') {
-    throw new TypeError(`apiKeys[${index}] must be a string or { key: string }`);
-  }
-  if (!cfg.key.startsWith('sk_') || cfg.key.length < 4) {
-    throw new RangeError(`apiKeys[${index}] must start with "sk_"`);
-  }
-  if (cfg.permissions !== undefined && !Array.isArray(cfg.permissions)) {
-    throw new TypeError(`apiKeys[${index}].permissions must be an array`);
-  }
-  return cfg;
-}
-
 /** The set of accepted keys. */
 export class ApiKeys {
   readonly #byHash = new Map<string, KeyEntry>();
@@ -47,22 +33,17 @@ export class ApiKeys {
   readonly keys: string[];
 
   /**
-   * @param configured - Keys from the options; none: one development key is generated.
-   * @throws TypeError / RangeError on a malformed key.
+   * @param configured - Keys from the options, already checked; none: one development key with
+   *   the Vault permission is generated.
    */
-  constructor(configured: readonly (string | ApiKeyConfig)[] | undefined) {
-    const list = configured !== undefined && configured.length > 0 ? configured : [generateDevKey()];
+  constructor(configured: readonly CheckedKey[] | undefined) {
+    const list = configured ?? [{ key: generateDevKey(), name: 'API key', vault: true }];
     this.keys = [];
-    list.forEach((k, i) => {
-      const cfg = normalise(k, i);
-      const hash = sha256(cfg.key).toString('hex');
-      this.keys.push(cfg.key);
-      this.#byHash.set(hash, {
-        id: `key_${hash.slice(0, 26)}`,
-        name: cfg.name ?? 'API key',
-        vault: (cfg.permissions ?? ['vault']).includes('vault'),
-      });
-    });
+    for (const { key, name, vault } of list) {
+      const hash = sha256(key).toString('hex');
+      this.keys.push(key);
+      this.#byHash.set(hash, { id: `key_${hash.slice(0, 26)}`, name, vault });
+    }
   }
 
   /**

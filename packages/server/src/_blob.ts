@@ -48,31 +48,58 @@ export function copyAad(id: string, kekId: string): Uint8Array {
   return utf8(`${id}\0${kekId}`);
 }
 
+/** Fills slot `index` of a blob: `WRAPPED_LENGTH` bytes of `out` from `offset`. */
+export type FillCopy = (index: number, out: Uint8Array, offset: number) => void;
+
 /**
- * Lays out a blob.
- * @throws RangeError when there are no copies, too many, or a wrapped copy of the wrong length.
+ * Lays out a blob in one buffer, sized up front: the header, then for each KEK its id and a slot
+ * that `fill` seals the wrapped key into, in place (no per-copy buffer, no concatenation).
+ * @param id - The data key's id.
+ * @param kekIds - The ids of the KEKs, in blob order.
+ * @param fill - Writes wrapped copy `index` into its slot.
+ * @returns The blob.
+ * @throws RangeError when there are no KEKs or too many, or an id is empty or too long.
  */
-export function encodeBlob(blob: ParsedBlob): Uint8Array {
-  if (blob.copies.length === 0 || blob.copies.length > MAX_COPIES) {
+export function encodeBlob(id: string, kekIds: readonly string[], fill: FillCopy): Uint8Array {
+  if (kekIds.length === 0 || kekIds.length > MAX_COPIES) {
     throw new RangeError(`a key blob holds 1..${MAX_COPIES} wrapped copies`);
   }
-  const parts: Uint8Array[] = [BLOB_MAGIC];
-  const id = utf8(blob.id);
-  parts.push(encodeLeb128u32(id.length), id, Uint8Array.of(blob.copies.length));
-  for (const copy of blob.copies) {
-    if (copy.wrapped.length !== WRAPPED_LENGTH) throw new RangeError('wrapped copy has the wrong length');
-    const kekId = utf8(copy.kekId);
-    parts.push(encodeLeb128u32(kekId.length), kekId, copy.wrapped);
-  }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  const head = prefixed(id);
+  const keks = kekIds.map(prefixed);
+  let size = BLOB_MAGIC.length + head.prefix.length + head.bytes.length + 1;
+  for (const k of keks) size += k.prefix.length + k.bytes.length + WRAPPED_LENGTH;
+  const out = new Uint8Array(size);
+  out.set(BLOB_MAGIC, 0);
+  let at = put(out, BLOB_MAGIC.length, head);
+  out[at++] = keks.length;
+  for (let i = 0; i < keks.length; i++) {
+    at = put(out, at, keks[i]!);
+    fill(i, out, at);
+    at += WRAPPED_LENGTH;
   }
   return out;
+}
+
+/** An id as `LEB128u32(len)` and its UTF-8. */
+interface Prefixed {
+  prefix: Uint8Array;
+  bytes: Uint8Array;
+}
+
+/** @throws RangeError when the id is empty or longer than a blob allows. */
+function prefixed(text: string): Prefixed {
+  const bytes = utf8(text);
+  if (bytes.length === 0 || bytes.length > MAX_ID_LENGTH) {
+    throw new RangeError(`an id in a key blob is 1..${MAX_ID_LENGTH} bytes`);
+  }
+  return { prefix: encodeLeb128u32(bytes.length), bytes };
+}
+
+/** Writes `p` into `out` at `at`; returns the offset after it. */
+function put(out: Uint8Array, at: number, p: Prefixed): number {
+  out.set(p.prefix, at);
+  out.set(p.bytes, at + p.prefix.length);
+  return at + p.prefix.length + p.bytes.length;
 }
 
 function readString(bytes: Uint8Array, at: number): { value: string; next: number } | undefined {

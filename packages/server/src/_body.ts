@@ -5,7 +5,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 function tooLarge(max: number): HttpError {
   return new HttpError(413, `Request body exceeds ${max} bytes`);
@@ -54,6 +54,8 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<Uint8Arra
       } else chunks.push(chunk);
     };
     incoming.on('data', onData);
+    // One chunk is the usual case; for more, Buffer.concat with the known total allocates the
+    // result once and copies each chunk into it (what a preallocated buffer would do by hand).
     incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total)));
     incoming.once('error', () => reject(new HttpError(400, 'Could not read the request body')));
     incoming.once('close', () => {

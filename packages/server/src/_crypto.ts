@@ -1,8 +1,9 @@
 /**
  * Small cryptographic building blocks of the server: AES-256-GCM sealing of short secrets (key
- * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, and SHA-256. The
- * sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the order of the WorkOS format A header
- * (ciphertext-format.md), with the caller's AAD bound in.
+ * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, SHA-256, and the MD5
+ * of etags; the one module that imports `node:crypto`. The sealed layout is
+ * `IV[12] ‖ TAG[16] ‖ CT`, the order of the header of WorkOS ciphertext format A, with the
+ * caller's AAD bound in.
  * @module
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -88,6 +89,15 @@ export function sha256(...parts: (string | Uint8Array)[]): Buffer {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest();
+}
+
+/**
+ * MD5 of `bytes` in hex: the `etag` of an object version, in the form the Vault API gives it.
+ * Not a security function (nothing here relies on MD5 resisting collisions); it hashes the stored
+ * ciphertext, never a plaintext.
+ */
+export function md5Hex(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('hex');
 }
 
 const encoder = new TextEncoder();

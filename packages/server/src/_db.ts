@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { VaultServerError } from './errors.js';
+import { DatabaseError } from './errors.js';
 
 /** A better-sqlite3 connection. */
 export type Db = Database.Database;
@@ -82,7 +82,7 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
  * Opens (creating if needed) the database and migrates it.
  * @param dataDir - The data directory, or `undefined` for an in-memory database.
  * @returns The open connection.
- * @throws VaultServerError when the database is newer than this code or cannot be opened.
+ * @throws DatabaseError when the database is newer than this code or cannot be opened.
  */
 export function openDatabase(dataDir: string | undefined): Db {
   let db: Db;
@@ -90,7 +90,7 @@ export function openDatabase(dataDir: string | undefined): Db {
     if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     db = new Database(dataDir === undefined ? ':memory:' : join(dataDir, DB_FILE));
   } catch (cause) {
-    throw new VaultServerError('cannot open the Vault database', { cause });
+    throw new DatabaseError('cannot open the Vault database', { cause });
   }
   try {
     db.pragma('journal_mode = WAL');
@@ -108,7 +108,7 @@ export function openDatabase(dataDir: string | undefined): Db {
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new VaultServerError(
+    throw new DatabaseError(
       `the database has schema version ${current}; this server knows up to ${MIGRATIONS.length}`,
     );
   }

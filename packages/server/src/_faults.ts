@@ -2,8 +2,10 @@
  * Fault injection: added latency, and a fraction of requests answered 429, 500 or 503, or
  * dropped (connection destroyed, no response). One random draw per request decides, from a
  * seeded generator when a seed is given, so a test sees the same sequence of faults every run.
+ * The settings are checked where options are (`_options.ts`); this module only decides.
  * @module
  */
+import { checkFaults, type FaultPlan } from './_options.js';
 import type { FaultOptions } from './options.js';
 
 /** What to do with one request. */
@@ -33,73 +35,28 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function fraction(v: unknown, title: string): number {
-  if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`faults.${title} must be in [0, 1]`);
-  return v;
-}
-
-function latency(v: FaultOptions['latencyMs']): [number, number] {
-  if (v === undefined) return [0, 0];
-  const [min, max] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [Number.NaN, Number.NaN];
-  if (!(min >= 0 && max >= min && Number.isFinite(max))) {
-    throw new RangeError('faults.latencyMs must be a number ≥ 0 or [min, max] with 0 ≤ min ≤ max');
-  }
-  return [min, max];
-}
-
-/** Checked, normalised fault settings. */
-interface Plan {
-  latency: [number, number];
-  drop: number;
-  r429: number;
-  r500: number;
-  r503: number;
-  retryAfter: number;
-  routes: string[] | undefined;
-  random: () => number;
-}
-
-/**
- * Checks fault options.
- * @throws TypeError / RangeError on a malformed option, or fractions that add up to more than 1.
- */
-function plan(f: FaultOptions): Plan {
-  if (typeof f !== 'object' || f === null) throw new TypeError('faults must be an object');
-  const p: Plan = {
-    latency: latency(f.latencyMs),
-    drop: fraction(f.dropRate, 'dropRate'),
-    r429: fraction(f.rate429, 'rate429'),
-    r500: fraction(f.rate500, 'rate500'),
-    r503: fraction(f.rate503, 'rate503'),
-    retryAfter: f.retryAfterSeconds ?? 1,
-    routes: f.routes,
-    random: f.seed === undefined ? Math.random : mulberry32(f.seed),
-  };
-  if (p.drop + p.r429 + p.r500 + p.r503 > 1 + 1e-9) {
-    throw new RangeError('faults: dropRate + rate429 + rate500 + rate503 must not exceed 1');
-  }
-  if (!Number.isInteger(p.retryAfter) || p.retryAfter < 0) {
-    throw new RangeError('faults.retryAfterSeconds must be an integer ≥ 0');
-  }
-  if (p.routes !== undefined && (!Array.isArray(p.routes) || p.routes.some((r) => typeof r !== 'string'))) {
-    throw new TypeError('faults.routes must be an array of path prefixes');
-  }
-  return p;
-}
-
 /** Decides, per request, which fault to inject. */
 export class FaultInjector {
-  #plan: Plan | undefined;
+  #plan: FaultPlan | undefined;
+  #random: () => number = Math.random;
 
-  /** @param faults - Initial settings (none: no faults). */
-  constructor(faults: FaultOptions | undefined) {
-    this.set(faults);
+  /** @param plan - Initial settings, already checked (none: no faults). */
+  constructor(plan: FaultPlan | undefined) {
+    this.#use(plan);
   }
 
-  /** Replaces the settings (and restarts the seeded sequence). @throws RangeError / TypeError. */
+  #use(plan: FaultPlan | undefined): void {
+    this.#plan = plan;
+    this.#random = plan?.seed === undefined ? Math.random : mulberry32(plan.seed);
+  }
+
+  /**
+   * Replaces the settings (and restarts the seeded sequence).
+   * @param faults - New settings; `undefined` turns faults off.
+   * @throws TypeError / RangeError on malformed settings (the current ones then stay).
+   */
   set(faults: FaultOptions | undefined): void {
-    this.#plan = faults === undefined ? undefined : plan(faults);
+    this.#use(faults === undefined ? undefined : checkFaults(faults));
   }
 
   /** The decision for a request to `path`. */
@@ -108,10 +65,10 @@ export class FaultInjector {
     if (p === undefined) return NONE;
     if (p.routes !== undefined && !p.routes.some((r) => path.startsWith(r))) return NONE;
     const [min, max] = p.latency;
-    const latencyMs = max === 0 ? 0 : min + (max - min) * p.random();
+    const latencyMs = max === 0 ? 0 : min + (max - min) * this.#random();
     let action: FaultAction = 'none';
     if (p.drop + p.r429 + p.r500 + p.r503 > 0) {
-      const r = p.random();
+      const r = this.#random();
       if (r < p.drop) action = 'drop';
       else if (r < p.drop + p.r429) action = 429;
       else if (r < p.drop + p.r429 + p.r500) action = 500;

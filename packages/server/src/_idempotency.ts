@@ -11,7 +11,7 @@
  */
 import { sha256 } from './_crypto.js';
 import type { Db } from './_db.js';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 /** A response as remembered: status and JSON text. */
 export interface StoredResponse {
@@ -30,9 +30,16 @@ export const IDEMPOTENCY_TTL_MS: number = 24 * 60 * 60 * 1000;
 const MAX_ENTRIES = 10_000;
 const MAX_KEY_LENGTH = 255;
 
+/** What identifies a request, besides its key: a retry must repeat all of it. */
+export interface RequestIdentity {
+  method: string;
+  path: string;
+  body: Uint8Array;
+}
+
 /** Fingerprint of a request: SHA-256 over method, path and body. */
-export function fingerprint(method: string, path: string, body: Uint8Array): string {
-  return sha256(method, ' ', path, '\n', body).toString('base64');
+function fingerprint(r: RequestIdentity): string {
+  return sha256(r.method, ' ', r.path, '\n', r.body).toString('base64');
 }
 
 /** The remembered requests. */
@@ -61,7 +68,7 @@ export class IdempotencyStore {
    * Runs `produce` once per (scope, key).
    * @param scope - The API key's public id.
    * @param key - The `Idempotency-Key` header.
-   * @param print - The request's {@link fingerprint}.
+   * @param request - Method, path and body of the request.
    * @param persist - Whether to write the response to the database too.
    * @param produce - Makes the response.
    * @returns The response, and whether it is a replay.
@@ -70,13 +77,14 @@ export class IdempotencyStore {
   async run(
     scope: string,
     key: string,
-    print: string,
+    request: RequestIdentity,
     persist: boolean,
     produce: () => Promise<StoredResponse>,
   ): Promise<{ response: StoredResponse; replayed: boolean }> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new HttpError(422, `Idempotency-Key must be 1..${MAX_KEY_LENGTH} characters`);
     }
+    const print = fingerprint(request);
     const id = `${scope}\0${key}`;
     const t = this.#now();
     let entry = this.#memory.get(id);

@@ -12,14 +12,14 @@
 import {
   canonicalContext,
   type DataKey,
-  EnvelopeError,
   type KeyContext,
   type KeyProvider,
+  KeyProviderError,
   makeDataKey,
   type PreparedKey,
   validateKeyContext,
 } from '@vault-envelope/core';
-import { copyAad, encodeBlob, parseBlob, WRAPPED_LENGTH, type WrappedCopy } from './_blob.js';
+import { copyAad, encodeBlob, parseBlob, WRAPPED_LENGTH } from './_blob.js';
 import { open, prepareKey, random, sealInto, utf8, uuid } from './_crypto.js';
 import type { Db } from './_db.js';
 
@@ -65,13 +65,16 @@ export class Keyring implements KeyProvider {
   readonly #insert;
   readonly #selectByEntry;
   readonly #selectById;
+  readonly #now: () => number;
 
   /**
    * @param db - The open database (its `keks` table).
    * @param master - The prepared master key; the keyring destroys it on {@link Keyring.close}.
+   * @param now - Clock of the KEKs' creation times.
    */
-  constructor(db: Db, master: PreparedKey) {
+  constructor(db: Db, master: PreparedKey, now: () => number = Date.now) {
     this.#master = master;
+    this.#now = now;
     this.#insert = db.prepare(
       'INSERT INTO keks (id, entry_name, entry_value, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
     );
@@ -111,7 +114,7 @@ export class Keyring implements KeyProvider {
     try {
       const wrapped = new Uint8Array(WRAPPED_LENGTH);
       sealInto(this.#master, raw, kekAad(id, name, value), wrapped, 0);
-      this.#insert.run(id, name, value, wrapped, new Date().toISOString());
+      this.#insert.run(id, name, value, wrapped, new Date(this.#now()).toISOString());
       return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
     } finally {
       raw.fill(0);
@@ -134,14 +137,12 @@ export class Keyring implements KeyProvider {
   }
 
   #wrap(id: string, key: Uint8Array, context: KeyContext): Uint8Array {
-    const copies: WrappedCopy[] = [];
-    for (const [name, value] of contextEntries(context)) {
-      const kek = this.#kekFor(name, value);
-      const wrapped = new Uint8Array(WRAPPED_LENGTH);
-      sealInto(kek.key, key, copyAad(id, kek.id), wrapped, 0);
-      copies.push({ kekId: kek.id, wrapped });
-    }
-    return encodeBlob({ id, copies });
+    const keks = contextEntries(context).map(([name, value]) => this.#kekFor(name, value));
+    return encodeBlob(
+      id,
+      keks.map((k) => k.id),
+      (i, out, offset) => sealInto(keks[i]!.key, key, copyAad(id, keks[i]!.id), out, offset),
+    );
   }
 
   /**
@@ -201,10 +202,14 @@ export class Keyring implements KeyProvider {
     return makeDataKey({ ...k, context });
   }
 
-  /** KeyProvider: unwraps a blob this keyring issued. */
+  /**
+   * KeyProvider: unwraps a blob this keyring issued.
+   * @throws KeyProviderError (from core) when the blob does not unwrap: the stored value's key
+   *   material is damaged, or its key-encryption key is gone or no longer opens.
+   */
   async decryptDataKey(encryptedKeys: Uint8Array): Promise<DataKey> {
     const k = this.unwrap(encryptedKeys);
-    if (k === undefined) throw new EnvelopeError('the stored key blob does not unwrap', 'KEY_PROVIDER');
+    if (k === undefined) throw new KeyProviderError('the stored key blob does not unwrap');
     return makeDataKey({ id: k.id, key: k.key, encryptedKeys });
   }
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeBase64, encodeBase64, type PreparedKey } from '@vault-envelope/core';
+import { abytes, astringOrBytes, decodeBase64, encodeBase64, type PreparedKey } from '@vault-envelope/core';
 import { open, prepareKey, random, seal, utf8 } from './_crypto.js';
 import type { Db } from './_db.js';
 import { MasterKeyError } from './errors.js';
@@ -20,24 +20,25 @@ const CHECK_TEXT = utf8('vault-envelope-server');
 
 /**
  * Turns a configured master key into 32 bytes (a copy the caller owns).
- * @throws TypeError when it is neither bytes nor a string; RangeError when it is not 32 bytes.
+ * @param value - 32 bytes, or base64 of 32 bytes (surrounding whitespace ignored).
+ * @param title - Its name, for messages.
+ * @throws TypeError when it is neither bytes nor a string; RangeError when it is not 32 bytes or
+ *   not base64 (the message gives a length at most, never the key).
  */
 export function parseMasterKey(value: Uint8Array | string, title = 'masterKey'): Uint8Array {
+  astringOrBytes(value, title);
+  // A copy even of a Buffer (whose slice() is a view).
+  if (typeof value !== 'string') return new Uint8Array(abytes(value, 32, title));
   let bytes: Uint8Array;
-  if (typeof value === 'string') {
-    try {
-      bytes = decodeBase64(value.trim(), title);
-    } catch {
-      throw new RangeError(`${title} must be base64 of 32 bytes`);
-    }
-  } else if (value instanceof Uint8Array) {
-    bytes = new Uint8Array(value); // a copy even of a Buffer (whose slice() is a view)
-  } else {
-    throw new TypeError(`${title} must be a Uint8Array or a base64 string`);
+  try {
+    bytes = decodeBase64(value.trim(), title);
+  } catch {
+    throw new RangeError(`${title} must be base64 of 32 bytes, got malformed base64`);
   }
   if (bytes.length !== 32) {
+    const n = bytes.length;
     bytes.fill(0);
-    throw new RangeError(`${title} must be 32 bytes`);
+    throw new RangeError(`${title} must be base64 of 32 bytes, got ${n} bytes`);
   }
   return bytes;
 }

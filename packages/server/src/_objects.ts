@@ -6,44 +6,23 @@
  * update (better-sqlite3 is synchronous: nothing interleaves inside a transaction).
  * @module
  */
-import { createHash } from 'node:crypto';
 import { Envelope, type KeyContext, parseCiphertext } from '@vault-envelope/core';
 import { parseBlob } from './_blob.js';
-import { uuid } from './_crypto.js';
+import { md5Hex, uuid } from './_crypto.js';
 import type { Db } from './_db.js';
+import { HttpError } from './_http-error.js';
 import type { Keyring } from './_keyring.js';
-import { HttpError } from './errors.js';
-
-/** Who made a change: an API key's public id and name. */
-export interface Actor {
-  id: string;
-  name: string;
-}
-
-/** An object as stored, without its value. */
-export interface ObjectRecord {
-  seq: number;
-  id: string;
-  name: string;
-  context: KeyContext;
-  versionId: string;
-  version: number;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
-  updatedBy: Actor;
-}
-
-/** One version of an object, without its value. */
-export interface VersionRecord {
-  id: string;
-  number: number;
-  keyId: string;
-  size: number;
-  etag: string;
-  createdAt: string;
-  current: boolean;
-}
+import {
+  type Actor,
+  FROM_OBJECTS,
+  OBJECT_COLUMNS,
+  type ObjectRecord,
+  type ObjectRow,
+  toRecord,
+  toVersion,
+  type VersionRecord,
+  type VersionRow,
+} from './_records.js';
 
 /** Parameters of {@link ObjectStore.list} (already validated). */
 export interface ListQuery {
@@ -62,62 +41,6 @@ export interface ListPage {
   after: string | null;
 }
 
-interface ObjectRow {
-  seq: number;
-  id: string;
-  name: string;
-  context: string;
-  current_version: string;
-  version_count: number;
-  created_at: string;
-  updated_at: string;
-  updated_by_id: string;
-  updated_by_name: string;
-  key_id: string;
-}
-
-interface VersionRow {
-  id: string;
-  number: number;
-  key_id: string;
-  ciphertext: Uint8Array;
-  size: number;
-  etag: string;
-  created_at: string;
-}
-
-const OBJECT_COLUMNS =
-  'o.seq, o.id, o.name, o.context, o.current_version, o.version_count, o.created_at, o.updated_at, ' +
-  'o.updated_by_id, o.updated_by_name, v.key_id';
-const FROM_OBJECTS = 'FROM objects o JOIN versions v ON v.id = o.current_version';
-
-function toRecord(row: ObjectRow): ObjectRecord {
-  return {
-    seq: row.seq,
-    id: row.id,
-    name: row.name,
-    context: Object.fromEntries(JSON.parse(row.context) as [string, string][]),
-    versionId: row.current_version,
-    version: row.version_count,
-    keyId: row.key_id,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    updatedBy: { id: row.updated_by_id, name: row.updated_by_name },
-  };
-}
-
-function toVersion(r: Omit<VersionRow, 'ciphertext'>, currentId: string): VersionRecord {
-  return {
-    id: r.id,
-    number: r.number,
-    keyId: r.key_id,
-    size: r.size,
-    etag: r.etag,
-    createdAt: r.created_at,
-    current: r.id === currentId,
-  };
-}
-
 function objectAad(id: string): string {
   return `vault-envelope-server/object/${id}`;
 }
@@ -132,14 +55,6 @@ function stale(): HttpError {
 
 function isUniqueViolation(e: unknown): boolean {
   return (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-/** Milliseconds-resolution ISO time that never goes backwards within this process. */
-let lastNow = 0;
-function now(): string {
-  const t = Math.max(Date.now(), lastNow);
-  lastNow = t;
-  return new Date(t).toISOString();
 }
 
 /** Stores and reads objects. */
@@ -159,13 +74,18 @@ export class ObjectStore {
   readonly #versionByNumber;
   readonly #versionById;
   readonly #listStatements = new Map<string, ReturnType<Db['prepare']>>();
+  readonly #now: () => number;
+  /** The latest time handed out, in ms. */
+  #last = 0;
 
   /**
    * @param db - The open database.
    * @param keyring - Issues the data keys that encrypt values.
+   * @param now - The clock of creation and update times.
    */
-  constructor(db: Db, keyring: Keyring) {
+  constructor(db: Db, keyring: Keyring, now: () => number = Date.now) {
     this.#db = db;
+    this.#now = now;
     this.#envelope = new Envelope({ keys: keyring, backend: 'fast' });
     this.#byId = db.prepare(`SELECT ${OBJECT_COLUMNS} ${FROM_OBJECTS} WHERE o.id = ?`);
     this.#byName = db.prepare(`SELECT ${OBJECT_COLUMNS} ${FROM_OBJECTS} WHERE o.name = ?`);
@@ -196,6 +116,17 @@ export class ObjectStore {
     );
   }
 
+  /**
+   * Milliseconds-resolution ISO time that never goes backwards for this store, even when the
+   * clock does (an NTP step): `updatedAfter` lists rely on it, and no version is dated before
+   * the one it replaces.
+   */
+  #timestamp(): string {
+    const t = Math.max(this.#now(), this.#last);
+    this.#last = t;
+    return new Date(t).toISOString();
+  }
+
   async #encrypt(
     objectId: string,
     value: string,
@@ -209,7 +140,7 @@ export class ObjectStore {
       ciphertext,
       keyId: blob!.id,
       size: Buffer.byteLength(value, 'utf8'),
-      etag: createHash('md5').update(ciphertext).digest('hex'),
+      etag: md5Hex(ciphertext),
     };
   }
 
@@ -227,7 +158,7 @@ export class ObjectStore {
     const id = uuid();
     const versionId = uuid();
     const sealed = await this.#encrypt(id, value, context);
-    const at = now();
+    const at = this.#timestamp();
     const contextJson = JSON.stringify(Object.entries(context));
     try {
       this.#db.transaction(() => {
@@ -294,7 +225,7 @@ export class ObjectStore {
     if (typeof versionCheck === 'string' && versionCheck !== before.versionId) throw stale();
     const sealed = await this.#encrypt(id, value, before.context);
     const versionId = uuid();
-    const at = now();
+    const at = this.#timestamp();
     this.#db.transaction(() => {
       // Checked again inside the writing transaction: another writer may have won meanwhile.
       const current = this.#byId.get(id) as ObjectRow | undefined;

@@ -4,7 +4,7 @@
  * the window ends); past the limit the answer is 429 with `Retry-After` (seconds).
  * @module
  */
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 interface Window {
   start: number;
@@ -29,19 +29,12 @@ export class RateLimiter {
   readonly #windows = new Map<string, Window>();
 
   /**
-   * @param options - `limit` per `windowMs` (default 60 000).
+   * @param options - `limit` per `windowMs`, already checked (positive).
    * @param now - Clock, for tests.
-   * @throws RangeError when the limit or window is not a positive integer.
    */
-  constructor(options: { limit: number; windowMs?: number }, now: () => number = Date.now) {
-    const { limit, windowMs = 60_000 } = options;
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new RangeError('rateLimit.limit must be a positive integer');
-    if (!Number.isSafeInteger(windowMs) || windowMs < 1) {
-      throw new RangeError('rateLimit.windowMs must be a positive integer');
-    }
-    this.#limit = limit;
-    this.#windowMs = windowMs;
+  constructor(options: { limit: number; windowMs: number }, now: () => number = Date.now) {
+    this.#limit = options.limit;
+    this.#windowMs = options.windowMs;
     this.#now = now;
   }
 

@@ -28,6 +28,16 @@ export interface ApiResult {
   body: unknown;
 }
 
+/**
+ * A handler's answer.
+ * @param body - The JSON body.
+ * @param status - The status. @default 200
+ * @returns The answer.
+ */
+export function ok(body: unknown, status = 200): ApiResult {
+  return { status, body };
+}
+
 /** One route. */
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,8 +1,8 @@
 /**
- * The seed's compatibility routes (vault-api.md §2): the older endpoint names our users' scripts
- * call, served on the same store and keys as the v1 routes. Objects hold a JSON object (`data`),
- * stored as its JSON text, so a v1 client reads it as a string value; versions are counted
- * 1, 2, 3, ... per object.
+ * The older route names from the WorkOS Vault reference (`/vault/key/...`, `/vault/object/...`),
+ * which existing scripts still call, served on the same store and keys as the v1 routes. Objects
+ * hold a JSON object (`data`), stored as its JSON text, so a v1 client reads it as a string
+ * value; versions are counted 1, 2, 3, ... per object.
  *
  * `encrypt-data` / `decrypt-data` encrypt locally with a caller-given data key: the ciphertext is
  * WorkOS format A when `encrypted_key` is given (so any WorkOS SDK can decrypt it through Vault),
@@ -12,13 +12,11 @@
  */
 import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH } from '@vault-envelope/core';
 import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
-import type { ObjectRecord } from './_objects.js';
-import type { ApiResult, RouteDef, RouteRequest, Services } from './_route.js';
-import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_routes-v1.js';
+import { HttpError } from './_http-error.js';
+import type { ObjectRecord } from './_records.js';
+import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';
 import { base64Field, keyContext, objectName, optionalString, requireString } from './_validate.js';
-import { HttpError } from './errors.js';
-
-const ok = (body: unknown, status = 200): ApiResult => ({ status, body });
+import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_wire.js';
 
 function summary(o: ObjectRecord): Record<string, unknown> {
   return { id: o.id, name: o.name, created_at: o.createdAt, updated_at: o.updatedAt, version: o.version };
@@ -63,7 +61,7 @@ function aadField(body: Record<string, unknown>): Uint8Array | undefined {
   return aad === undefined || aad === '' ? undefined : utf8(aad);
 }
 
-/** Decrypts a seed ciphertext: format A/legacy/B first, then the bare layout. */
+/** Decrypts a ciphertext of `encrypt-data`: format A/legacy/B first, then the bare layout. */
 function decryptLocal(key: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array | undefined): Uint8Array {
   const prepared = prepareKey(key);
   try {
@@ -94,7 +92,7 @@ function decryptLocal(key: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array |
 }
 
 /**
- * The seed compatibility routes.
+ * The routes under the older names.
  * @param s - The key ring and the object store.
  * @returns The route table.
  */

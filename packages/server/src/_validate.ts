@@ -5,7 +5,7 @@
  * @module
  */
 import { decodeBase64, type KeyContext, validateKeyContext } from '@vault-envelope/core';
-import { HttpError } from './errors.js';
+import { HttpError } from './_http-error.js';
 
 /** Longest object name. */
 export const MAX_NAME_LENGTH = 200;

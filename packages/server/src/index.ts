@@ -5,16 +5,18 @@
  * @module
  */
 
-export { HttpError, MasterKeyError, VaultServerError } from './errors.js';
-export { createVaultHandler, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './handler.js';
-export type {
-  ApiKeyConfig,
-  FaultOptions,
-  NodeBindings,
-  RunningServer,
-  ServerOptions,
-  ServerStats,
-  VaultControls,
-  VaultHandler,
+export { DatabaseError, MasterKeyError, VaultServerError, type VaultServerErrorCode } from './errors.js';
+export { createVaultHandler } from './handler.js';
+export {
+  type ApiKeyConfig,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RATE_LIMIT,
+  type FaultOptions,
+  type NodeBindings,
+  type RunningServer,
+  type ServerOptions,
+  type ServerStats,
+  type VaultControls,
+  type VaultHandler,
 } from './options.js';
 export { startServer } from './server.js';

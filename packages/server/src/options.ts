@@ -1,8 +1,18 @@
 /**
  * The configuration surface of the local Vault server: {@link ServerOptions} for
- * `startServer`, {@link FaultOptions} for fault injection, and the shapes the server hands back.
+ * `startServer`, {@link FaultOptions} for fault injection, their defaults, and the shapes the
+ * server hands back.
  * @module
  */
+
+/** Default largest request body: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES: number = 1024 * 1024;
+
+/** Default rate limit: 1000 requests a minute per API key. */
+export const DEFAULT_RATE_LIMIT: Readonly<{ limit: number; windowMs: number }> = Object.freeze({
+  limit: 1000,
+  windowMs: 60_000,
+});
 
 /** One API key the server accepts. */
 export interface ApiKeyConfig {

@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createVaultHandler } from './handler.js';
+import { checkServerOptions } from './_options.js';
+import { buildHandler } from './handler.js';
 import type { NodeBindings, RunningServer, ServerOptions } from './options.js';
 
 /** How long `close()` waits for in-flight requests before it cuts the remaining connections. */
@@ -24,8 +25,9 @@ function urlHost(host: string): string {
  * @param options - See {@link ServerOptions}; everything is optional.
  * @returns The running server: its `url` (no trailing slash), the accepted `apiKeys`, request
  *   `stats()`, `setFaults()` and a graceful `close()`.
- * @throws TypeError / RangeError on malformed options; MasterKeyError when the master key does
- *   not open the data directory; the listen error (e.g. `EADDRINUSE`) when the port is taken.
+ * @throws TypeError / RangeError on malformed or unknown options; MasterKeyError when the master
+ *   key does not open the data directory; DatabaseError when the database can not be opened; the
+ *   listen error (e.g. `EADDRINUSE`) when the port is taken.
  * @example
  * ```ts
  * const server = await startServer({ port: 0, memory: true, apiKeys: ['sk_test'] });
@@ -38,13 +40,8 @@ function urlHost(host: string): string {
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const { host = '127.0.0.1', port = 8787, ...handlerOptions } = options;
-  if (typeof host !== 'string' || host === '') throw new TypeError('host must be a non-empty string');
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new RangeError('port must be an integer in [0, 65535]');
-
-  const handler = createVaultHandler(handlerOptions);
+  const { host, port, handler: config } = checkServerOptions(options);
+  const handler = buildHandler(config);
   const listener = getRequestListener((request, env) =>
     handler.fetch(request, env as unknown as NodeBindings),
   );

@@ -2,9 +2,9 @@
  * The object routes: create, read, update with version checks, delete, versions, and list
  * paging with every filter; concurrent writers never lose an update.
  */
-import type { RunningServer } from '@vault-envelope/server';
+import { createVaultHandler, type RunningServer } from '@vault-envelope/server';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { client, sharedServer, testServer } from './_helpers.js';
 
 const api = sharedServer().api;
@@ -142,6 +142,54 @@ describe('update and delete', () => {
     };
     await Promise.all(Array.from({ length: 10 }, increment));
     expect((await api('GET', `${KV}/${m.id}`)).body.value).toBe('10');
+  });
+});
+
+describe('times', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('property: created and updated times never go backwards, whatever the clock does', async () => {
+    const base = Date.UTC(2030, 0, 1);
+    // Clock readings of one create and then of each update, as offsets from base (a clock that
+    // steps back, as NTP may, included).
+    const readings = fc.array(fc.integer({ min: -1e9, max: 1e9 }), { minLength: 2, maxLength: 8 });
+    await fc.assert(
+      fc.asyncProperty(readings, async (offsets) => {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        const h = createVaultHandler({ memory: true, apiKeys: ['sk_test'], rateLimit: false });
+        const send = async (method: string, path: string, body?: unknown) => {
+          const init: RequestInit = { method, headers: { Authorization: 'Bearer sk_test' } };
+          if (body !== undefined) init.body = JSON.stringify(body);
+          const res = await h.fetch(new Request(`http://vault${path}`, init));
+          // biome-ignore lint/suspicious/noExplicitAny: test reads reply fields directly
+          return (await res.json()) as any;
+        };
+        try {
+          vi.setSystemTime(base + offsets[0]!);
+          const { id } = await send('POST', KV, { name: 'clock', value: 'v0', key_context: {} });
+          for (let i = 1; i < offsets.length; i++) {
+            vi.setSystemTime(base + offsets[i]!);
+            await send('PUT', `${KV}/${id}`, { value: `v${i}` });
+          }
+          // Each write is stamped with the latest clock reading so far.
+          const expected: string[] = [];
+          let latest = Number.NEGATIVE_INFINITY;
+          for (const o of offsets) {
+            latest = Math.max(latest, o);
+            expected.push(new Date(base + latest).toISOString());
+          }
+          const versions = (await send('GET', `${KV}/${id}/versions`)).data as { created_at: string }[];
+          expect(versions.map((v) => v.created_at).reverse()).toEqual(expected);
+          expect((await send('GET', `${KV}/${id}/metadata`)).metadata.updated_at).toBe(expected.at(-1));
+        } finally {
+          h.close();
+          vi.useRealTimers();
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });
 

@@ -4,12 +4,12 @@
  * is ever written to disk in plaintext.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { MasterKeyError, startServer } from '@vault-envelope/server';
+import { DatabaseError, MasterKeyError, startServer, VaultServerError } from '@vault-envelope/server';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { call, client } from './_helpers.js';
@@ -64,6 +64,10 @@ describe('restart', () => {
     expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
     const wrong = Buffer.alloc(32, 9).toString('base64');
     await expect(startServer({ ...options(dir), masterKey: wrong })).rejects.toThrow(MasterKeyError);
+    const refused = await startServer({ ...options(dir), masterKey: wrong }).catch((e: unknown) => e);
+    expect(MasterKeyError.is(refused) && !DatabaseError.is(refused)).toBe(true);
+    expect((refused as MasterKeyError).code).toBe('MASTER_KEY');
+    expect((refused as Error).message).toBe('the master key does not match this data directory');
     await expect(startServer({ ...options(dir), masterKey: 'short' })).rejects.toThrow(RangeError);
   });
 
@@ -109,7 +113,42 @@ describe('restart', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.pragma('user_version = 99');
     db.close();
-    await expect(startServer(options(dir))).rejects.toThrow(/schema version 99/);
+    const refused = await startServer(options(dir)).catch((e: unknown) => e);
+    expect(DatabaseError.is(refused) && !MasterKeyError.is(refused)).toBe(true);
+    expect((refused as Error).message).toBe('the database has schema version 99; this server knows up to 1');
+  });
+
+  test('a data directory that can not be created is a DatabaseError', async () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const refused = await startServer(options(join(file, 'data'))).catch((e: unknown) => e);
+    expect(DatabaseError.is(refused)).toBe(true);
+    expect(VaultServerError.is(refused)).toBe(true);
+    expect((refused as DatabaseError).code).toBe('DATABASE');
+    expect((refused as Error).message).toBe('cannot open the Vault database');
+    expect((refused as Error).cause).toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  test('a stored value whose key-encryption key is gone fails as a KeyProviderError, answered 500', async () => {
+    const dir = tempDir();
+    const a = await startServer(options(dir));
+    const m = (await client(a)('POST', KV, { name: 'orphan', value: 'v', key_context: { org: 'o' } })).body;
+    await a.close();
+    const db = new Database(join(dir, 'vault.sqlite'));
+    db.prepare('DELETE FROM keks').run();
+    db.close();
+    const lines: string[] = [];
+    const b = await startServer({ ...options(dir), log: (l) => lines.push(l) });
+    try {
+      const r = await client(b)('GET', `${KV}/${m.id}`);
+      expect(r.status).toBe(500);
+      expect(r.body).toEqual({ error: 'Internal server error' });
+      expect(
+        lines.some((l) => / error req_\S+ KeyProviderError: the stored key blob does not unwrap$/.test(l)),
+      ).toBe(true);
+    } finally {
+      await b.close();
+    }
   });
 
   test('--memory writes no files', async () => {
