@@ -64,11 +64,22 @@ const PRELUDE_COMMENT = /^\s*<!--\s*prelude:\s*(.*?)\s*-->\s*$/;
  * The TypeScript blocks of one page.
  * @param file - A page, relative to the repository root.
  * @returns Its blocks, in order.
+ * @throws Error for a malformed convention (see {@link blocksIn}).
+ */
+export function blocksOf(file: string): Block[] {
+  return blocksIn(file, readFileSync(`${ROOT}${file}`, 'utf8'));
+}
+
+/**
+ * The TypeScript blocks of a page's text.
+ * @param file - The page's name, for `where` and messages.
+ * @param markdown - The page's text.
+ * @returns Its blocks, in order.
  * @throws Error for a malformed convention: an unknown flag, `runnable` with `nocheck`, a prelude
  *   comment not directly before a TypeScript block, an unclosed fence.
  */
-export function blocksOf(file: string): Block[] {
-  const lines = readFileSync(`${ROOT}${file}`, 'utf8').split('\n');
+export function blocksIn(file: string, markdown: string): Block[] {
+  const lines = markdown.split('\n');
   const blocks: Block[] = [];
   let pending: { names: string[]; line: number } | undefined;
   for (let i = 0; i < lines.length; i++) {

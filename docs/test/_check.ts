@@ -11,8 +11,22 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import ts from 'typescript';
 import { ROOT } from './_blocks.js';
+
+/**
+ * The compiler: the workspace's, or the `typescript` package at `DOCS_TYPESCRIPT` (a path), to
+ * check the blocks with another version by hand, e.g. after
+ * `npm i --prefix /tmp/ts50 typescript@5.0`: `DOCS_TYPESCRIPT=/tmp/ts50/node_modules/typescript
+ * npx vitest run --project docs`. The default run needs no network and uses the workspace's.
+ */
+const tsc: typeof ts = process.env['DOCS_TYPESCRIPT']
+  ? createRequire(import.meta.url)(process.env['DOCS_TYPESCRIPT'])
+  : ts;
+
+/** The version of the compiler in use. */
+export const TYPESCRIPT_VERSION: string = tsc.version;
 
 /** Where the virtual block files sit: inside the examples package, so its dependencies resolve. */
 export const VIRTUAL_DIR = `${ROOT}examples/.docs-blocks/`;
@@ -28,9 +42,9 @@ const BETTER_SQLITE3_TYPES = `${ROOT}packages/server/node_modules/@types/better-
  * @throws Error when the base config does not parse.
  */
 export function compilerOptions(): ts.CompilerOptions {
-  const read = ts.readConfigFile(`${ROOT}tsconfig.base.json`, ts.sys.readFile);
-  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, ROOT);
+  const read = tsc.readConfigFile(`${ROOT}tsconfig.base.json`, tsc.sys.readFile);
+  if (read.error) throw new Error(tsc.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  const parsed = tsc.parseJsonConfigFileContent(read.config, tsc.sys, ROOT);
   if (!existsSync(BETTER_SQLITE3_TYPES)) throw new Error(`missing ${BETTER_SQLITE3_TYPES}: run pnpm install`);
   return {
     ...parsed.options,
@@ -42,7 +56,7 @@ export function compilerOptions(): ts.CompilerOptions {
     noEmit: true,
     noUnusedLocals: false,
     noUnusedParameters: false,
-    moduleDetection: ts.ModuleDetectionKind.Force,
+    moduleDetection: tsc.ModuleDetectionKind.Force,
     types: ['node'],
     paths: { 'better-sqlite3': [BETTER_SQLITE3_TYPES] },
   };
@@ -63,31 +77,34 @@ export interface Problem {
  */
 export function typeCheck(sources: ReadonlyMap<string, string>): Map<string, Problem[]> {
   const options = compilerOptions();
-  const host = ts.createCompilerHost(options, true);
+  const host = tsc.createCompilerHost(options, true);
   const virtual = new Map([...sources].map(([name, text]) => [`${VIRTUAL_DIR}${name}`, text]));
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (fileName, language, onError, create) => {
     const text = virtual.get(fileName);
-    if (text !== undefined) return ts.createSourceFile(fileName, text, language, true);
+    if (text !== undefined) return tsc.createSourceFile(fileName, text, language, true);
     return getSourceFile.call(host, fileName, language, onError, create);
   };
   host.fileExists = (fileName) => virtual.has(fileName) || fileExists.call(host, fileName);
   host.readFile = (fileName) => virtual.get(fileName) ?? readFile.call(host, fileName);
-  const program = ts.createProgram([...virtual.keys()], options, host);
+  const program = tsc.createProgram([...virtual.keys()], options, host);
   const out = new Map<string, Problem[]>();
   const general = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   out.set('', general.map(problem));
   for (const [name] of sources) {
     const file = program.getSourceFile(`${VIRTUAL_DIR}${name}`);
     if (!file) throw new Error(`the program lost ${name}`);
-    out.set(name, [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map(problem));
+    out.set(
+      name,
+      [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map(problem),
+    );
   }
   return out;
 }
 
 function problem(d: ts.Diagnostic): Problem {
   const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
-  return { line, code: d.code, message: ts.flattenDiagnosticMessageText(d.messageText, ' ') };
+  return { line, code: d.code, message: tsc.flattenDiagnosticMessageText(d.messageText, ' ') };
 }
 
 /**
@@ -97,14 +114,14 @@ function problem(d: ts.Diagnostic): Problem {
  * @returns JavaScript source.
  */
 export function transpile(source: string, fileName: string): string {
-  return ts.transpileModule(source, {
+  return tsc.transpileModule(source, {
     fileName,
     reportDiagnostics: false,
     compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
+      target: tsc.ScriptTarget.ES2022,
+      module: tsc.ModuleKind.ESNext,
       verbatimModuleSyntax: true,
-      moduleDetection: ts.ModuleDetectionKind.Force,
+      moduleDetection: tsc.ModuleDetectionKind.Force,
     },
   }).outputText;
 }
