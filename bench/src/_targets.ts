@@ -1,5 +1,5 @@
 /**
- * The targets of issue 6, checked against one run's results. Every ratio is paired (both sides
+ * The project's performance targets, checked against one run's results. Every ratio is paired (both sides
  * timed in the same rounds); a target whose inputs were not measured is reported as such, never
  * as met.
  * @module
@@ -43,7 +43,7 @@ function atLeast(id: string, description: string, bound: number, got: number | n
  * @param crypto - Cases 1 and 4, if run.
  * @param cache - Case 2, if run.
  * @param handler - Case 3, if run.
- * @returns One check per target, in the issue's order.
+ * @returns One check per target, in a fixed order (hot path, peers, cache, request handler).
  */
 export function checkTargets(
   crypto: CryptoResult | undefined,

@@ -35,7 +35,7 @@
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -105,6 +105,37 @@ describe(`documentation blocks (TypeScript ${TYPESCRIPT_VERSION}): ${blocks.leng
 
   test.each(nocheck.map((b) => [b.where, b] as const))('%s (nocheck) indeed does not compile', (_, b) => {
     expect(results.get(nameOf(b))?.length ?? 0, 'it compiles: drop the nocheck mark').toBeGreaterThan(0);
+  });
+});
+
+describe('words a reader can act on', () => {
+  // What a user reads: the pages above, the examples and the browser-test guide.
+  const files = [
+    ...pages(),
+    'browser-tests/README.md',
+    ...readdirSync(`${ROOT}examples`)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => `examples/${f}`),
+  ];
+  const lines = files.flatMap((file) =>
+    readFileSync(`${ROOT}${file}`, 'utf8')
+      .split('\n')
+      .map((text, i) => ({ at: `${file}:${i + 1}`, text })),
+  );
+  const offending = (pattern: RegExp) =>
+    lines.filter((l) => pattern.test(l.text)).map((l) => `${l.at}: ${l.text}`);
+
+  test.each([
+    ['a numbered issue of the project', /\bissues? #?\d+/i],
+    ['a path to the internal notes', /\.\.\/shared\b/],
+    ['an internal document by name', /\b(architecture|vault-api|ciphertext-format|house-style)\.md\b/],
+    ['"the seed" for the older route names', /\bseed's\b|\bseed (routes|endpoints?|compatibility)\b/i],
+  ])('no page or example mentions %s', (_, pattern) => {
+    expect(offending(pattern)).toEqual([]);
+  });
+
+  test('no page tells the reader to run `pnpm server` with options: pnpm 10 runs its own command', () => {
+    expect(offending(/\bpnpm server\s+--/)).toEqual([]);
   });
 });
 
