@@ -41,7 +41,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Block, blocksOf, compose, pages, preludeNames, ROOT } from './_blocks.js';
+import { type Block, blocksOf, compose, PRELUDE_DIR, pages, preludeNames, ROOT } from './_blocks.js';
 import { type Problem, TYPESCRIPT_VERSION, transpile, typeCheck } from './_check.js';
 
 const run = promisify(execFile);
@@ -90,9 +90,13 @@ describe(`documentation blocks (TypeScript ${TYPESCRIPT_VERSION}): ${blocks.leng
     ).toBe(true);
   });
 
-  test('every prelude file is used by a block', () => {
+  test('every prelude file is used by a block and starts with a comment saying what it declares', () => {
     const used = new Set(blocks.flatMap((b) => b.preludes));
     expect(preludeNames().filter((n) => !used.has(n))).toEqual([]);
+    const undocumented = preludeNames().filter(
+      (n) => !readFileSync(`${PRELUDE_DIR}${n}.ts`, 'utf8').startsWith('// '),
+    );
+    expect(undocumented).toEqual([]);
   });
 
   test('the program itself has no configuration problem', () => {
