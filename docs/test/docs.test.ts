@@ -10,8 +10,8 @@
  *   imports of `@vault-envelope/*` resolve to the built packages (`pnpm run build` first; `pnpm
  *   test` does it), and `better-sqlite3` to its published types. Node's types are available.
  * - A block that stays short on purpose (it uses `envelope`, `db` or `user` without saying where
- *   they come from) names its hidden preludes in an HTML comment on the line right before the
- *   fence, which GitHub and npm do not display:
+ *   they come from) names its hidden preludes in an HTML comment right before the fence (blank
+ *   lines between are allowed, text is not), which GitHub and npm do not display:
  *
  *       <!-- prelude: envelope, sqlite-users -->
  *       ```ts
@@ -24,11 +24,16 @@
  *   imports too (TypeScript reports the duplicate).
  * - ```ts runnable: the composed module is transpiled (`transpileModule`: Node 20 does not strip
  *   types) and run with Node, with `WORKOS_API_KEY` and `VAULT_BASE_URL` set to a local server
- *   started by this test (in memory, port chosen by the system). It must exit with code 0 within
- *   30 s; a block that reads `VAULT_BASE_URL` must also have sent that server a request.
+ *   this test starts through its command line (in memory, on a port the system picks). It must
+ *   exit with code 0 within 30 s; a block that reads `VAULT_BASE_URL` must also have sent that
+ *   server a request.
  * - ```ts nocheck: a block that can not compile on purpose (a pseudo-signature, an excerpt). It
- *   is counted, and still compiled once: a nocheck block that compiles without error fails the
- *   test, so that the mark is dropped when it is no longer needed.
+ *   is counted, and still compiled once, alone (no prelude): a nocheck block that compiles
+ *   without error fails the test, so that the mark is dropped when it is no longer needed.
+ *
+ * The same pages and the examples are also kept free of words that mean nothing to a user (an
+ * issue number, the internal notes) and of `pnpm server --...`, which pnpm 10 answers with its
+ * own built-in command.
  *
  * Everything else fails loudly: a block that does not type-check, an unknown flag, an unknown or
  * unused prelude, a prelude comment that is not right before a TypeScript block.
