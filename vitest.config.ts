@@ -26,6 +26,18 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       })),
+      // Type-checks every TypeScript block of README.md, docs/*.md and the package READMEs against
+      // the built packages, and runs the blocks marked runnable against the local server.
+      {
+        extends: true as const,
+        test: {
+          name: 'docs',
+          root: fileURLToPath(new URL('./docs', import.meta.url)),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       // Runs every example as a child process against the built packages (a smoke test of the
       // examples and the demo, as a user runs them).
       {

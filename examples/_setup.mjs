@@ -2,7 +2,7 @@
 //
 // With no configuration, an example starts the local Vault-compatible server in-process, on a
 // SQLite file in a fresh temporary directory, and removes it afterwards. Set WORKOS_API_KEY (and
-// optionally VAULT_BASE_URL, e.g. http://127.0.0.1:8787 for `pnpm server`) to use another Vault.
+// optionally VAULT_BASE_URL, e.g. http://127.0.0.1:8787 for `pnpm run server`) to use another Vault.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';

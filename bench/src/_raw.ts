@@ -57,7 +57,7 @@ function ciphertextOffset(msg: Uint8Array): number {
  * node:crypto, one `createCipheriv` per call.
  * @param material - Key and blob.
  * @param pooledIv - Draw IVs from a 4 KiB pool of `randomFillSync` output instead of one
- *   `randomBytes(12)` per call (the trick the issue mentions; informative only).
+ *   `randomBytes(12)` per call (a common hand optimisation; informative only).
  * @returns The baseline.
  */
 export function rawNode(material: KeyMaterial, pooledIv = false): FieldCipher {

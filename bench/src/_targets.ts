@@ -1,7 +1,7 @@
 /**
- * The targets of issues 6 and 16, checked against one run's results (where issue 16 raised a bound
- * of issue 6, the higher one). Every ratio is paired (both sides timed in the same rounds); a
- * target whose inputs were not measured is reported as such, never as met.
+ * The project's performance targets, checked against one run's results. Every ratio is paired (both sides
+ * timed in the same rounds); a target whose inputs were not measured is reported as such, never
+ * as met.
  * @module
  */
 import { TARGET_SIZE } from './_fixtures.js';
@@ -57,7 +57,7 @@ function atLeast(id: string, description: string, bound: number | null, got: num
  * @param crypto - Cases 1 and 4, if run.
  * @param cache - Case 2, if run.
  * @param handler - Case 3, if run.
- * @returns One check per target, in the issues' order; one per size where a target covers several.
+ * @returns One check per target, in a fixed order (hot path, peers, cache, request handler).
  */
 export function checkTargets(
   crypto: CryptoResult | undefined,

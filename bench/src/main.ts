@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   }
   const targets = checkTargets(crypto, cache, handler);
   machine.loadAtEnd = os.loadavg()[0] ?? 0;
-  sections.push('\n== targets (issues 6 and 16), ratios paired within this run', targetsTable(targets));
+  sections.push('\n== performance targets, ratios paired within this run', targetsTable(targets));
   for (const s of skipped) sections.push(`skipped case ${s.id}: ${s.reason}`);
   const report = `${sections.join('\n')}\n`;
   process.stdout.write(report);
