@@ -415,7 +415,7 @@ const TS_CASES = [
     source: 'types-dynamic.ts',
     options: { module: 'node16', moduleResolution: 'node16' },
     run: 'dynamic import() consumer: ',
-    since: { version: '5.3', before: ['TS1005'] },
+    since: { version: '5.3', before: ['TS1005', 'TS1128'] },
   },
   {
     name: 'node16, CommonJS package, static imports fail with TS1479 (as documented)',

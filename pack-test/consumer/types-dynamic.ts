@@ -1,12 +1,15 @@
 /**
- * How a CommonJS TypeScript project uses the ESM-only packages with any TypeScript that has
- * `module` node16: types through `import type ... with { 'resolution-mode': 'import' }`, values
- * through `await import()`, which tsc leaves as a real dynamic import in CommonJS output. The
- * pack check type-checks it in a `"type": "commonjs"` project, compiles it and runs it.
+ * How a CommonJS TypeScript project uses the ESM-only packages with `module` node16 (or any
+ * setting, with TypeScript >= 5.3): types through an `import()` type with
+ * `'resolution-mode': 'import'` (`import type { X } from '...' with { 'resolution-mode': 'import' }`
+ * is the same; our linter cannot parse that form yet), values through `await import()`, which tsc
+ * leaves as a real dynamic import in CommonJS output. The pack check type-checks it in a
+ * `"type": "commonjs"` project, compiles it and runs it. TypeScript 5.0-5.2 reject the attribute
+ * syntax (TS1005, TS1128).
  * @module
  */
-import type { KeyCacheStats } from '@vault-envelope/cache' with { 'resolution-mode': 'import' };
-import type { Envelope } from '@vault-envelope/core' with { 'resolution-mode': 'import' };
+type KeyCacheStats = import('@vault-envelope/cache', { with: { 'resolution-mode': 'import' }}).KeyCacheStats;
+type Envelope = import('@vault-envelope/core', { with: { 'resolution-mode': 'import' }}).Envelope;
 
 async function main(): Promise<string> {
   const { Envelope: EnvelopeClass, MemoryKeyProvider } = await import('@vault-envelope/core');
