@@ -1,6 +1,6 @@
 /**
- * How a CommonJS TypeScript project uses the ESM-only packages with `module` node16 (or any
- * setting, with TypeScript >= 5.3): types through an `import()` type with
+ * How a CommonJS TypeScript project uses the ESM-only packages with `module` node16 or nodenext
+ * (TypeScript >= 5.3): types through an `import()` type with
  * `'resolution-mode': 'import'` (`import type { X } from '...' with { 'resolution-mode': 'import' }`
  * is the same; our linter cannot parse that form yet), values through `await import()`, which tsc
  * leaves as a real dynamic import in CommonJS output. The pack check type-checks it in a
