@@ -217,8 +217,8 @@ export function checkTarball(files, expected) {
   }
   if (/pnpm\s+(--filter|-F)\b/.test(readme))
     problems.push('README.md: a workspace-only `pnpm --filter` command');
-  if (!readme.includes(`npm install ${expected.name}`))
-    problems.push(`README.md: no \`npm install ${expected.name}\``);
+  const install = new RegExp(`^npm (install|i) [^\\n]*${expected.name.replace('/', '\\/')}(?![\\w-])`, 'm');
+  if (!install.test(readme)) problems.push(`README.md: no \`npm install ... ${expected.name}\` line`);
   facts.push(`README: ${links.length} links, all absolute`);
   return { problems, facts };
 }

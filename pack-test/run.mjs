@@ -15,6 +15,9 @@
  *   imports, nodenext `import = require()` under `verbatimModuleSyntax`, node16 `import()`), the
  *   CommonJS ones compiled and run; node16 static imports in CommonJS must fail with TS1479.
  *
+ * The tarball rules are first run against synthetic packages, a good one and one per fault, to
+ * prove each rule still fires.
+ *
  * Needs the npm registry, and compiles better-sqlite3 when no prebuilt binary can be fetched
  * (about a minute), so it is its own script and not part of `pnpm test`. Exits non-zero on any
  * failure; the temp directory is removed at the end unless `--keep`.
@@ -37,6 +40,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { selfTest } from './_selftest.mjs';
 import { checkTarball, readTarball } from './_tarball.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -183,6 +187,12 @@ async function main() {
     `test:pack: node ${process.versions.node}, typescript ${TS_VERSION}, @types/node ${TYPES_NODE_VERSION}, in ${TMP}`,
   );
   if (!relative(ROOT, TMP).startsWith('..')) throw new Error(`temp directory ${TMP} is inside the workspace`);
+
+  await check('tarball rules catch what they forbid (synthetic packages)', () => {
+    const dir = join(TMP, 'selftest');
+    mkdirSync(dir);
+    return selfTest(dir);
+  });
 
   if (!args['no-build']) {
     const ok = await check('build (pnpm run build)', async () => {
