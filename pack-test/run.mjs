@@ -37,7 +37,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selfTest } from './_selftest.mjs';
@@ -69,7 +69,8 @@ const TYPES_NODE_VERSION = versionOf('@types/node');
 
 /**
  * The environment a user's shell would have: without the variables pnpm sets for a script
- * (`npm_config_*` would steer the nested npm) and without the workspace's `node_modules/.bin`.
+ * (`npm_config_*` would steer the nested npm) and without what it adds to PATH (the workspace's
+ * `node_modules/.bin`, a relative `./node_modules/.bin`, its own node-gyp).
  */
 function cleanEnv() {
   const env = {};
@@ -79,7 +80,7 @@ function cleanEnv() {
   }
   env.PATH = (process.env.PATH ?? '')
     .split(':')
-    .filter((dir) => dir !== '' && !`${dir}${sep}`.startsWith(ROOT))
+    .filter((dir) => isAbsolute(dir) && !`${dir}${sep}`.startsWith(ROOT) && !dir.includes('node-gyp-bin'))
     .join(':');
   return env;
 }
