@@ -287,7 +287,8 @@ async function main() {
   await check('bin: vault-envelope-server starts, answers one request, stops on SIGTERM', () => binCheck());
 
   for (const tsCase of TS_CASES) {
-    await check(`tsc ${TS_VERSION}: ${tsCase.name}`, () => tsCheck(tsCase));
+    const since = tsCase.since ? ` [passes from TypeScript ${tsCase.since.version}]` : '';
+    await check(`tsc ${TS_VERSION}: ${tsCase.name}${since}`, () => tsCheck(tsCase));
   }
 }
 
