@@ -19,10 +19,10 @@
  * says), else against the client's clock. A 429 also pauses the budget for the wait it asked
  * for (`Retry-After`, or `X-RateLimit-Reset`): the limit is the key's, not one call's.
  *
- * Waiters are served first come, first served by one timer. A waiter whose turn can not come
- * before its deadline is refused at once (with a lower bound of the wait, for `retryAfter`);
- * one whose deadline passes in the queue is refused then; an aborted signal rejects with its
- * reason.
+ * Waiters are served first come, first served by one timer. A waiter is refused at once when no
+ * token can come before its deadline for certain (a pause, or a spent window or bucket with no
+ * answer in flight that could bring one), with that wait for `retryAfter`; one whose deadline
+ * passes in the queue is refused then; an aborted signal rejects with its reason.
  * @module
  */
 import type { HeaderSource } from './_retry.js';
@@ -139,18 +139,27 @@ export class RateBudget {
   }
 
   /**
-   * A lower bound of the time until `n` tokens are available.
-   * @param n - How many (1 for the next request; the queue position for a waiter).
-   * @returns Milliseconds; 0 when they are available now.
+   * The time until the next token by the budget's own schedule: the end of a pause, of the
+   * server's window, or the bucket's next refill. An answer in flight may bring one sooner.
+   * @returns Milliseconds; 0 when a token is available now.
    */
-  delayFor(n: number): number {
+  nextTokenIn(): number {
     const now = this.#now();
     this.#sync(now);
     const paused = Math.max(0, this.#pausedUntil - now);
     let wait: number;
-    if (this.#windowEnd !== undefined) wait = n <= this.#windowTokens ? 0 : this.#windowEnd - now;
-    else wait = n <= this.#tokens ? 0 : (n - this.#tokens) / this.#rate;
+    if (this.#windowEnd !== undefined) wait = this.#windowTokens >= 1 ? 0 : this.#windowEnd - now;
+    else wait = this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#rate;
     return Math.max(paused, wait);
+  }
+
+  /**
+   * A time before which no token can come: a pause always holds, and with nothing in flight no
+   * answer can come to bring a token sooner than the schedule.
+   */
+  #certainWait(): number {
+    if (this.#inFlight === 0) return this.nextTokenIn();
+    return Math.max(0, this.#pausedUntil - this.#now());
   }
 
   /**
@@ -159,7 +168,7 @@ export class RateBudget {
    * @returns 0 when a token was taken, else the milliseconds to wait before asking again (≥ 1).
    */
   take(): number {
-    const wait = this.delayFor(1);
+    const wait = this.nextTokenIn();
     if (wait > 0) return Math.max(1, Math.ceil(wait));
     if (this.#windowEnd !== undefined) this.#windowTokens--;
     else this.#tokens--;
@@ -215,9 +224,9 @@ export class RateBudget {
       if (wait === 0) return Promise.resolve(0);
     }
     const now = this.#now();
-    const position = this.#queue.length + 1;
-    const lower = Math.max(1, Math.ceil(this.delayFor(position)));
-    if (now + lower >= deadlineAt) return Promise.resolve(lower);
+    // A later place in the queue waits at least as long as the head.
+    const certain = this.#certainWait();
+    if (certain > 0 && now + certain >= deadlineAt) return Promise.resolve(Math.max(1, Math.ceil(certain)));
     return new Promise<number>((resolve, reject) => {
       const leave = (): void => {
         const i = this.#queue.indexOf(waiter);
@@ -235,11 +244,13 @@ export class RateBudget {
         leave();
         reject(signal?.reason);
       };
-      const deadline = setTimeout(() => {
-        const i = this.#queue.indexOf(waiter);
-        leave();
-        resolve(Math.max(1, Math.ceil(this.delayFor(i + 1))));
-      }, deadlineAt - now);
+      const deadline = setTimeout(
+        () => {
+          leave();
+          resolve(Math.max(1, Math.ceil(this.nextTokenIn())));
+        },
+        Math.max(0, deadlineAt - now),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(waiter);
       this.#pump();
