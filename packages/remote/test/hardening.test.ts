@@ -8,7 +8,7 @@
  * `versionCheck`) under `exactOptionalPropertyTypes`.
  */
 import { inspect } from 'node:util';
-import { VaultClient, type VaultClientOptions } from '@vault-envelope/remote';
+import { __TESTS, VaultClient, type VaultClientOptions } from '@vault-envelope/remote';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { caught } from './_caught.js';
@@ -396,6 +396,53 @@ describe('server text in errors', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('redact', () => {
+  const { redact, serverMessageOf } = __TESTS;
+  const runsOf = (s: string): string[] =>
+    Array.from({ length: Math.max(0, s.length - 7) }, (_, i) => s.slice(i, i + 8));
+
+  test('runs of a secret become one [redacted] each; a short secret only where it appears whole', () => {
+    expect(redact('key sk_live_0123456789 and sk_live_01 end', ['sk_live_0123456789'])).toBe(
+      'key [redacted] and [redacted] end',
+    );
+    expect(redact('pin 1234 or 123', ['1234'])).toBe('pin [redacted] or 123');
+    expect(redact('nothing here', ['sk_live_0123456789', ''])).toBe('nothing here');
+    expect(redact('"va\\"lue-secret"', ['va"lue-secret'])).toBe('"[redacted]"');
+  });
+
+  test('property: no run of 8 of a secret survives; text that shares none with it is unchanged', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
+        fc.string({ unit: 'grapheme', maxLength: 120 }),
+        fc.integer({ min: 0, max: 120 }),
+        (secret, text, at) => {
+          const mixed = `${text.slice(0, at)}${secret}${text.slice(at)}`;
+          // What is left between the markers is the text as it was: no run of the secret in it.
+          for (const piece of redact(mixed, [secret]).split('[redacted]')) {
+            for (const run of runsOf(secret)) expect(piece).not.toContain(run);
+            if (secret.length < 8) expect(piece).not.toContain(secret);
+          }
+          const shares =
+            secret.length >= 8 ? runsOf(secret).some((r) => text.includes(r)) : text.includes(secret);
+          if (!shares && !text.includes(JSON.stringify(secret).slice(1, -1))) {
+            expect(redact(text, [secret])).toBe(text);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a large value is scanned once (a 1 MiB value against a 300-character message)', () => {
+    const value = 'v'.repeat(1 << 20).replace(/v{16}$/, 'SECRET-TAIL-0123');
+    const message = `${'x'.repeat(250)} echo SECRET-TAIL-0123`;
+    expect(serverMessageOf(JSON.stringify({ error: message }), [value])).toBe(
+      `${'x'.repeat(250)} echo [redacted]`,
     );
   });
 });
