@@ -13,6 +13,7 @@ import {
   type CreateDataKeyOptions,
   type DataKey,
   encodeBase64,
+  isText,
   type KeyContext,
   type KeyProvider,
   type KeyRequestOptions,
@@ -48,6 +49,7 @@ const LOCAL_BLOB_HEADER = [0x56, 0x45, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e, 0x76,
  * A WorkOS Vault client: data keys for `Envelope` (it is a {@link KeyProvider}) and the object
  * API. Retries 408/429/5xx and network failures with jittered exponential backoff, honours
  * `Retry-After` and `X-RateLimit-Reset`, sends one `Idempotency-Key` per call on every attempt,
+ * keeps within the server's rate limit (a rate budget that follows its `X-RateLimit-*` headers),
  * bounds each attempt and each call in time, and fails with a typed {@link VaultError}.
  *
  * @example
@@ -65,7 +67,8 @@ export class VaultClient implements KeyProvider {
 
   /**
    * @param options - `apiKey` (default `WORKOS_API_KEY`), `baseUrl` (default
-   *   `https://api.workos.com`), `timeout`, `deadline`, `retry`, `fetch`, `userAgent`, `hooks`.
+   *   `https://api.workos.com`), `timeout`, `deadline`, `retry`, `fetch`, `userAgent`, `hooks`,
+   *   `rateLimit` (default `{ requestsPerMinute: 6_000 }`).
    * @throws TypeError when no API key is given or found, or an option has the wrong type;
    *   RangeError when a duration or retry number is out of range.
    * @example
@@ -161,7 +164,8 @@ export class VaultClient implements KeyProvider {
    * so a retried create does not create twice where the server honours the key.
    * @param options - `name` (1..200 characters, unique), `value`, `context` (sent as `key_context`), `signal`.
    * @returns The new object's metadata (its `id` and first `versionId`).
-   * @throws TypeError/RangeError for bad arguments; {@link ConflictError} when the name is taken.
+   * @throws TypeError/RangeError for bad arguments (a name or a context that is not text, a value
+   *   that is not well-formed, a name `.` or `..`); {@link ConflictError} when the name is taken.
    * @example
    * ```ts
    * const meta = await vault.createObject({ name: 'stripe-key', value: 'sk_live_...', context: { app: 'billing' } });
@@ -208,7 +212,8 @@ export class VaultClient implements KeyProvider {
    * @param name - The object's name, or `{ name, signal? }` (the official SDK takes both forms).
    * @param options - `signal`.
    * @returns The object with its value.
-   * @throws {@link NotFoundError} when there is no such object.
+   * @throws TypeError for a name that is not 1..200 characters of text, or is `.` or `..`;
+   *   {@link NotFoundError} when there is no such object.
    * @example
    * ```ts
    * const stripe = await vault.readObjectByName('stripe-key');
@@ -359,6 +364,13 @@ export class VaultClient implements KeyProvider {
       yield* page.data;
       const next = backwards ? page.listMetadata.before : page.listMetadata.after;
       if (next === null || page.data.length === 0) return;
+      if (next === '' || !isText(next)) {
+        // Sent back as given it would fail the cursor checks as if the caller had passed it.
+        throw new VaultError('Vault sent a list cursor that is not text', 'INVALID_RESPONSE', {
+          method: 'GET',
+          path: '/vault/v1/kv',
+        });
+      }
       if (seen.has(next)) {
         throw new VaultError('Vault repeated a list cursor', 'INVALID_RESPONSE', {
           method: 'GET',

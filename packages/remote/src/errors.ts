@@ -10,6 +10,9 @@
  * key, a data key, an object's value or a request body: the server's message is taken only from
  * the message field of a JSON error body, bounded, with the request's secrets redacted (see
  * `_server-text.ts`), and a parser error that would quote a body is never kept as a `cause`.
+ *
+ * (Over 400 lines on purpose: one short class per case, each with the JSDoc that says when it is
+ * thrown, read best side by side.)
  * @module
  */
 

@@ -8,7 +8,7 @@
  * `versionCheck`) under `exactOptionalPropertyTypes`.
  */
 import { inspect } from 'node:util';
-import { __TESTS, VaultClient, type VaultClientOptions } from '@vault-envelope/remote';
+import { __TESTS, VaultClient, type VaultClientOptions, VaultError } from '@vault-envelope/remote';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { caught } from './_caught.js';
@@ -174,6 +174,19 @@ describe('well-formed strings (lone surrogates are refused before sending)', () 
       { numRuns: 60 },
     );
     expect(calls()).toBe(0);
+  });
+
+  test('a list cursor from the server that is not text ends the iteration with INVALID_RESPONSE', async () => {
+    const page = { data: [{ id: 'o1', name: 'n1' }], list_metadata: { before: null, after: 'c\u0000x' } };
+    const { vault, urls } = recording(200, page);
+    const seen: string[] = [];
+    const e = await (async () => {
+      for await (const o of vault.objects()) seen.push(o.id);
+    })().catch((x: unknown) => x);
+    expect(seen).toEqual(['o1']);
+    expect(VaultError.is(e) && e.code).toBe('INVALID_RESPONSE');
+    expect((e as Error).message).toBe('Vault sent a list cursor that is not text: GET /vault/v1/kv');
+    expect(urls).toHaveLength(1);
   });
 
   test('property: any well-formed value is sent exactly as given', async () => {
