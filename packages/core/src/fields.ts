@@ -263,6 +263,8 @@ function checkOptions(runtime: FieldRuntime, options: unknown, known: ReadonlySe
   return { names, kinds, optional, aad: { tenant, namespace, id }, signal };
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** A listed field that is absent from the record (and may be). */
 const ABSENT: unique symbol = Symbol('absent');
 
@@ -339,8 +341,17 @@ export async function encryptFields(
       put(base, name, v);
       continue;
     }
-    if (plan.kinds[i] === 'text' && typeof v !== 'string') {
-      throw new TypeError(`field "${name}" must be a string (a text field), got ${kindOf(v)}`);
+    if (plan.kinds[i] === 'text') {
+      if (typeof v !== 'string') {
+        throw new TypeError(`field "${name}" must be a string (a text field), got ${kindOf(v)}`);
+      }
+      // UTF-8 can not encode a lone surrogate: it would come back as U+FFFD, another value.
+      const bad = LONE_SURROGATE.exec(v);
+      if (bad !== null) {
+        throw new TypeError(
+          `field "${name}" must be well-formed text, got a lone surrogate at index ${bad.index}`,
+        );
+      }
     }
     if (plan.kinds[i] === 'bytes' && !isBytes(v)) {
       throw new TypeError(`field "${name}" must be a Uint8Array (a bytes field), got ${kindOf(v)}`);
