@@ -11,6 +11,7 @@ import {
   FormatError,
   fieldAad,
   isCiphertext,
+  isText,
   type KeyContext,
   type KeyProvider,
   MemoryKeyProvider,
@@ -642,10 +643,14 @@ test('a rekeyed field still decrypts: the field AAD binds the tenant, not the ke
   const e2 = new Envelope({ keys });
   await fc.assert(
     fc.asyncProperty(
-      fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/[\u0000-\u001f\u007f\ud800-\udfff]/.test(s)),
-      fc.dictionary(fc.constantFrom('organization_id', 'byok', 'region'), fc.string({ maxLength: 10 }), {
-        minKeys: 1,
-      }),
+      fc.string({ minLength: 1, maxLength: 20 }).filter(isText),
+      fc.dictionary(
+        fc.constantFrom('organization_id', 'byok', 'region'),
+        fc.string({ maxLength: 10 }).filter(isText),
+        {
+          minKeys: 1,
+        },
+      ),
       async (tenant, newContext) => {
         const row = await e2.encryptFields(user, {
           fields: ['ssn'],
