@@ -38,7 +38,10 @@ run(async () => {
         .prepare('INSERT INTO patients (name, diagnosis, notes) VALUES (?, NULL, NULL)')
         .run(grace.name);
       const id = Number(lastInsertRowid);
-      const enc = await envelope.encryptFields({ id, ...grace }, { fields, id, namespace: 'patients', context });
+      const enc = await envelope.encryptFields(
+        { id, ...grace },
+        { fields, id, namespace: 'patients', context },
+      );
       db.prepare('UPDATE patients SET diagnosis = @diagnosis, notes = @notes WHERE id = @id').run(enc);
       db.exec('COMMIT');
     } catch (e) {
@@ -46,7 +49,11 @@ run(async () => {
       throw e;
     }
     const generated = db.prepare('SELECT * FROM patients WHERE name = ?').get('Grace');
-    const graceBack = await envelope.decryptFields(generated, { fields, id: generated.id, namespace: 'patients' });
+    const graceBack = await envelope.decryptFields(generated, {
+      fields,
+      id: generated.id,
+      namespace: 'patients',
+    });
     if (graceBack.diagnosis !== grace.diagnosis) throw new Error('generated-id round trip failed');
     console.log(`row ${generated.id} (id from the database) decrypts: ${graceBack.diagnosis}`);
 

@@ -19,7 +19,10 @@ run(async () => {
     const tenants = ['org_acme', 'org_globex', 'org_initech'];
     // A stand-in for a table `docs (org_id, id, title_idx, body)`: ids repeat across tenants.
     const table = [];
-    const titleIndex = new BlindIndex({ key: crypto.getRandomValues(new Uint8Array(32)), name: 'docs.title' });
+    const titleIndex = new BlindIndex({
+      key: crypto.getRandomValues(new Uint8Array(32)),
+      name: 'docs.title',
+    });
     for (const org of tenants) {
       const orgTitles = titleIndex.forTenant(org); // a key per tenant: equal titles do not match across tenants
       for (let id = 0; id < 50; id++) {
@@ -42,13 +45,20 @@ run(async () => {
       blobs.set(k, (blobs.get(k) ?? new Set()).add(row.org_id));
     }
     for (const orgs of blobs.values()) if (orgs.size !== 1) throw new Error('two tenants share a data key');
-    console.log(`${table.length} values for ${tenants.length} tenants under ${blobs.size} data keys (one per tenant)`);
+    console.log(
+      `${table.length} values for ${tenants.length} tenants under ${blobs.size} data keys (one per tenant)`,
+    );
 
     // In a request handler, the tenant is the authenticated session's organization, never a
     // column of the row being read (a moved row would carry its new tenant's id).
     const handle = async (session, id) => {
       const row = table.find((r) => r.org_id === session.orgId && r.id === id);
-      return envelope.decryptFields(row, { fields: ['title', 'body'], id, tenant: session.orgId, namespace: 'docs' });
+      return envelope.decryptFields(row, {
+        fields: ['title', 'body'],
+        id,
+        tenant: session.orgId,
+        namespace: 'docs',
+      });
     };
     for (const org of tenants) {
       for (let id = 0; id < 50; id++) {
@@ -58,7 +68,9 @@ run(async () => {
     }
     const idx = titleIndex.forTenant('org_acme');
     const sameTitle = table.filter((r) => r.title_idx === idx.compute('report 7'));
-    console.log(`blind index lookup of "report 7" in org_acme: ${sameTitle.length} row (tenants keyed apart)`);
+    console.log(
+      `blind index lookup of "report 7" in org_acme: ${sameTitle.length} row (tenants keyed apart)`,
+    );
     idx.destroy();
 
     // A forgotten tenant is an error, before any key is fetched.
