@@ -107,7 +107,10 @@ function perTenant(emailIndex) {
   const byOrg = new Map();
   const of = (org) => {
     let idx = byOrg.get(org);
-    if (idx === undefined) byOrg.set(org, (idx = emailIndex.forTenant(org)));
+    if (idx === undefined) {
+      idx = emailIndex.forTenant(org);
+      byOrg.set(org, idx);
+    }
     return idx;
   };
   of.destroy = () => {
