@@ -38,7 +38,9 @@ async function post<T>(path: string, body: unknown): Promise<T> {
 
 /** The .NET SDK's EncryptAsync: a data key from Vault, K = UTF-8 of its `encrypted_keys` text. */
 async function dotnetEncrypt(plaintext: string, aad?: string): Promise<string> {
-  const pair = await post<{ data_key: string; encrypted_keys: string }>('/vault/v1/keys/data-key', { context });
+  const pair = await post<{ data_key: string; encrypted_keys: string }>('/vault/v1/keys/data-key', {
+    context,
+  });
   const key = Buffer.from(pair.data_key, 'base64');
   const k = Buffer.from(pair.encrypted_keys, 'utf8');
   const iv = randomBytes(12);
@@ -46,7 +48,9 @@ async function dotnetEncrypt(plaintext: string, aad?: string): Promise<string> {
   c.setAAD(Buffer.from(aad ?? '', 'utf8'));
   const ct = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
   key.fill(0);
-  return Buffer.concat([iv, c.getAuthTag(), Buffer.from(encodeLeb128u32(k.length)), k, ct]).toString('base64');
+  return Buffer.concat([iv, c.getAuthTag(), Buffer.from(encodeLeb128u32(k.length)), k, ct]).toString(
+    'base64',
+  );
 }
 
 /** The .NET SDK's DecryptAsync: K back to text, sent as `keys`, then AES-GCM. */
