@@ -57,10 +57,14 @@ const identity = <T>(x: T): T => x;
 /**
  * Envelope encryption with AES-256-GCM under data keys from a {@link KeyProvider}.
  *
- * Writes the WorkOS format A (`IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`, base64), so every official
- * WorkOS SDK can decrypt what it writes, and reads format A, the legacy 32-byte-IV layout and
+ * Writes the WorkOS format A (`IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`, base64), which the official
+ * Node, Python, Ruby, PHP and Kotlin SDKs read (`keyBlobEncoding: 'base64-text'` writes the .NET
+ * SDK's variant instead), and reads format A, its .NET variant, the legacy 32-byte-IV layout and
  * format B. Failed decryption is always the same {@link DecryptionError}; malformed input is a
  * {@link FormatError} raised before any key lookup.
+ *
+ * With `requireTenant: true`, every call must name its `tenant`, which is bound into the AAD so
+ * that a value moved to another tenant's row fails to decrypt.
  *
  * @example
  * ```ts
@@ -199,8 +203,9 @@ export class Envelope {
   /**
    * Encrypts into format A, base64.
    * @param plaintext - A string (encoded as UTF-8) or bytes; at most 2^36-32 bytes.
-   * @param options - `context` (required), `aad`, `signal`.
-   * @returns The base64 ciphertext, decryptable by any WorkOS SDK that reads format A.
+   * @param options - `context` (required), `aad`, `tenant`, `signal`.
+   * @returns The base64 ciphertext, decryptable by any WorkOS SDK that reads format A (given the
+   *   same AAD; with a `tenant`, the tenant-bound AAD described in the format guide).
    * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    * @example
    * ```ts
@@ -216,7 +221,7 @@ export class Envelope {
    * Encrypts into format A, raw bytes: the same layout as {@link Envelope.encrypt} without the
    * base64, for binary columns (BLOB, bytea).
    * @param plaintext - A string (encoded as UTF-8) or bytes.
-   * @param options - `context` (required), `aad`, `signal`.
+   * @param options - `context` (required), `aad`, `tenant`, `signal`.
    * @returns The binary message.
    * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    * @example
@@ -231,10 +236,12 @@ export class Envelope {
   /**
    * Decrypts a message in format A, legacy or B.
    * @param ciphertext - Base64 text or the raw bytes of the same layout.
-   * @param options - `aad` (as given at encryption), `format` (force a layout), `signal`.
+   * @param options - `aad` and `tenant` (as given at encryption), `format` (force a layout), `signal`.
    * @returns The plaintext bytes (the caller owns them; zero them when done).
    * @throws FormatError when the message is malformed (no key lookup is made);
-   *   DecryptionError when authentication fails; the key provider's errors unchanged.
+   *   DecryptionError when authentication fails (a wrong AAD or tenant included); TypeError /
+   *   RangeError on a bad AAD or tenant, or none when the Envelope has `requireTenant`; the key
+   *   provider's errors unchanged.
    * @example
    * ```ts
    * const bytes = await envelope.decrypt(ct, { aad: 'users/42/ssn' });
