@@ -16,7 +16,7 @@
  * official SDKs compute from an AAD string.
  * @module
  */
-import { utf8 } from './_bytes.js';
+import { utf8, utf8Into, utf8Length } from './_bytes.js';
 import { atext, kindOf } from './assert.js';
 
 /** The version tag every v1 field AAD starts with. */
@@ -111,10 +111,12 @@ export function fieldAadV0(p: FieldAadParts): string {
  * @internal
  */
 export function messageAad(tenant: string, aad: Uint8Array | undefined): Uint8Array {
-  const prefix = utf8(`${MESSAGE_AAD_V1}|t=${esc(tenant)}|a=`);
-  if (aad === undefined || aad.length === 0) return prefix;
-  const out = new Uint8Array(prefix.length + aad.length);
-  out.set(prefix, 0);
-  out.set(aad, prefix.length);
+  const prefix = `${MESSAGE_AAD_V1}|t=${esc(tenant)}|a=`;
+  if (aad === undefined || aad.length === 0) return utf8(prefix);
+  // One buffer: the prefix encoded in place, then the caller's bytes.
+  const n = utf8Length(prefix);
+  const out = new Uint8Array(n + aad.length);
+  utf8Into(prefix, out);
+  out.set(aad, n);
   return out;
 }
