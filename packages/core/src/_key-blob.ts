@@ -117,9 +117,23 @@ export class KeyBlobHeaders {
    * Cheap for a binary blob and for a mismatch: byte comparisons, no allocation.
    */
   match(k: Uint8Array): BlobMatch {
+    return this.matchAt(k, 0, k.length);
+  }
+
+  /** {@link KeyBlobHeaders.match} of `bytes[start, end)`, without a view unless it may be text. */
+  matchAt(bytes: Uint8Array, start: number, end: number): BlobMatch {
     const hs = this.#headers;
-    for (let i = 0; i < hs.length; i++) if (startsWith(k, 0, hs[i]!)) return BINARY;
-    return this.#textHeader(k) === undefined ? UNKNOWN : TEXT;
+    const n = end - start;
+    for (let i = 0; i < hs.length; i++) {
+      if (hs[i]!.length <= n && startsWith(bytes, start, hs[i]!)) return BINARY;
+    }
+    const ps = this.#textPrefixes;
+    for (let i = 0; i < ps.length; i++) {
+      if (ps[i]!.length <= n && startsWith(bytes, start, ps[i]!)) {
+        return this.#textHeader(bytes.subarray(start, end)) === undefined ? UNKNOWN : TEXT;
+      }
+    }
+    return UNKNOWN;
   }
 
   /** The header `k` starts with, or that its decoded text starts with; `undefined` when none. */

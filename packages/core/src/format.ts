@@ -136,7 +136,7 @@ function knownBlobIn(bytes: Uint8Array, format: CiphertextFormat, headers: KeyBl
   const n = keyBlobLength(bytes, format);
   if (typeof n === 'string') return false;
   const kStart = lebOffset(format) + leb128Length(n);
-  return headers.match(bytes.subarray(kStart, kStart + n)) !== UNKNOWN;
+  return headers.matchAt(bytes, kStart, kStart + n) !== UNKNOWN;
 }
 
 function checkFormat(format: unknown): asserts format is CiphertextFormat | undefined {
