@@ -3,7 +3,10 @@
  * under the object's key context (a fresh data key per version, AAD bound to the object id), with
  * every version kept until the object is deleted. Every write is one SQLite transaction; checks of
  * `version_check` happen inside the transaction that writes, so concurrent writers never lose an
- * update (better-sqlite3 is synchronous: nothing interleaves inside a transaction).
+ * update (better-sqlite3 is synchronous: nothing interleaves inside a transaction). Writing
+ * transactions begin `IMMEDIATE`: they take the write lock before their first read, so a writer
+ * in another process on the same file makes them wait (`busy_timeout`), where a deferred
+ * transaction that read first would fail with `SQLITE_BUSY` when it came to write.
  * @module
  */
 import { Envelope, type KeyContext, parseCiphertext } from '@vault-envelope/core';
@@ -182,7 +185,7 @@ export class ObjectStore {
           sealed.etag,
           at,
         );
-      })();
+      }).immediate();
     } catch (e) {
       if (isUniqueViolation(e)) throw new HttpError(409, 'An object with this name already exists');
       throw e;
@@ -243,7 +246,7 @@ export class ObjectStore {
         at,
       );
       this.#updateObject.run(versionId, number, at, actor.id, actor.name, current.seq);
-    })();
+    }).immediate();
     return this.describe(id);
   }
 
@@ -261,7 +264,7 @@ export class ObjectStore {
       this.#insertTombstone.run(current.id, current.seq);
       this.#deleteObject.run(current.seq);
       return current.name;
-    })();
+    }).immediate();
   }
 
   /** Every version of an object, newest first. @throws HttpError 404. */
