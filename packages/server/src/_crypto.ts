@@ -6,7 +6,15 @@
  * order of the header of WorkOS ciphertext format A, with the caller's AAD bound in.
  * @module
  */
-import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import { IV_LENGTH, type PreparedKey, selectBackend, TAG_LENGTH } from '@vault-envelope/core';
 
 const backend = selectBackend('fast');
@@ -99,7 +107,9 @@ export function sha256(...parts: (string | Uint8Array)[]): Buffer {
  * @returns 32 bytes the caller owns (and zeroes).
  */
 export function deriveKey(master: Uint8Array, purpose: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', master, new Uint8Array(0), `vault-envelope-server ${purpose} v1`, 32));
+  return new Uint8Array(
+    hkdfSync('sha256', master, new Uint8Array(0), `vault-envelope-server ${purpose} v1`, 32),
+  );
 }
 
 /**

@@ -107,6 +107,9 @@ export function openDatabase(dataDir: string | undefined): Db {
       checkIntegrity(db);
     } catch (cause) {
       if (DatabaseError.is(cause)) throw cause;
+      if (String((cause as { code?: unknown }).code).startsWith('SQLITE_CORRUPT')) {
+        throw new DatabaseError('the Vault database is damaged (PRAGMA quick_check failed)', { cause });
+      }
       throw new DatabaseError('the Vault database is damaged or not a SQLite database', { cause });
     }
     migrate(db);

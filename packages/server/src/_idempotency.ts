@@ -79,7 +79,9 @@ function differentRequest(): HttpError {
 }
 
 function inProgress(): HttpError {
-  return new HttpError(409, 'A request with this Idempotency-Key is still in progress', { 'Retry-After': '1' });
+  return new HttpError(409, 'A request with this Idempotency-Key is still in progress', {
+    'Retry-After': '1',
+  });
 }
 
 /** The remembered requests. */
@@ -111,8 +113,8 @@ export class IdempotencyStore {
     );
     // A new claim, or one over an expired row; never over a live one.
     this.#claim = db.prepare(
-      'INSERT INTO idempotency (scope, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, 0, \'\', ?) ' +
-        'ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = 0, body = \'\', ' +
+      "INSERT INTO idempotency (scope, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, 0, '', ?) " +
+        "ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = 0, body = '', " +
         'created_at = excluded.created_at WHERE idempotency.created_at <= ?',
     );
     this.#complete = db.prepare(

@@ -11,8 +11,8 @@
  * @module
  */
 import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH } from '@vault-envelope/core';
-import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './_body.js';
+import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
 import { HttpError } from './_http-error.js';
 import type { ObjectRecord } from './_records.js';
 import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';

@@ -93,7 +93,9 @@ describe('text rules for names and key contexts (F4, F8, F9)', () => {
       ] as const) {
         const r = await api('POST', path, { [field]: context });
         expect(r.status, JSON.stringify(context)).toBe(422);
-        expect(r.body.error).toBe(`Field ${field} names and values must be well-formed text without control characters`);
+        expect(r.body.error).toBe(
+          `Field ${field} names and values must be well-formed text without control characters`,
+        );
       }
       const o = await api('POST', KV, { name: unique('ctx'), value: 'v', key_context: context });
       expect(o.status).toBe(422);
@@ -131,7 +133,10 @@ describe('text rules for names and key contexts (F4, F8, F9)', () => {
     const m = await api('POST', KV, { name: unique('v'), value: 'ok', key_context: {} });
     expect((await api('PUT', `${KV}/${m.body.id}`, { value: '\ud800' })).status).toBe(422);
     const dk = (await api('POST', '/vault/key/create-data-key')).body;
-    const enc = await api('POST', '/vault/key/encrypt-data', { plaintext: 'x\ud800', data_key: dk.plaintext_key });
+    const enc = await api('POST', '/vault/key/encrypt-data', {
+      plaintext: 'x\ud800',
+      data_key: dk.plaintext_key,
+    });
     expect(enc.status).toBe(422);
     const aad = await api('POST', '/vault/key/encrypt-data', {
       plaintext: 'x',
@@ -159,8 +164,10 @@ describe('one KEK per context entry, whatever the process saw before (F4)', () =
     dirs.push(dir);
     const options = { port: 0, dataDir: dir, apiKeys: ['sk_test'], rateLimit: false as const };
     const a = await startServer(options);
-    const one = (await client(a)('POST', KV, { name: 'one', value: 'v', key_context: { tenant: 't1' } })).body;
-    const two = (await client(a)('POST', KV, { name: 'two', value: 'v', key_context: { tenant: 't1' } })).body;
+    const one = (await client(a)('POST', KV, { name: 'one', value: 'v', key_context: { tenant: 't1' } }))
+      .body;
+    const two = (await client(a)('POST', KV, { name: 'two', value: 'v', key_context: { tenant: 't1' } }))
+      .body;
     await a.close();
     const db = new Database(join(dir, 'vault.sqlite'));
     const setContext = db.prepare('UPDATE objects SET context = ? WHERE id = ?');
@@ -177,7 +184,9 @@ describe('one KEK per context entry, whatever the process saw before (F4)', () =
       await b.close();
     }
     const check = new Database(join(dir, 'vault.sqlite'), { readonly: true });
-    const entries = check.prepare('SELECT entry_name, entry_value FROM keks ORDER BY entry_name, entry_value').all();
+    const entries = check
+      .prepare('SELECT entry_name, entry_value FROM keks ORDER BY entry_name, entry_value')
+      .all();
     check.close();
     expect(entries).toEqual([
       { entry_name: 'tenant', entry_value: 't1' },
