@@ -91,7 +91,12 @@ export interface ServerOptions {
    * @default 30_000
    */
   requestTimeoutMs?: number;
-  /** Milliseconds an idle keep-alive connection stays open. `startServer` only. @default 5_000 */
+  /**
+   * Milliseconds an idle keep-alive connection stays open (Node adds 1 s, so that a client that
+   * reuses it just as the advertised `Keep-Alive: timeout` ends does not lose a request).
+   * `startServer` only.
+   * @default 5_000
+   */
   idleTimeoutMs?: number;
   /**
    * Most connections open at once; past it new connections are closed at once (the client sees a

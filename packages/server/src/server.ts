@@ -5,7 +5,8 @@
  * Slow and vanishing clients are bounded: the header block must arrive within
  * `headersTimeoutMs`, the whole request within `requestTimeoutMs` (also the longest a socket may
  * go without traffic, so a client that stops reading its answer is let go), an idle keep-alive
- * connection closes after `idleTimeoutMs`, and past `maxConnections` open connections new ones
+ * connection closes after `idleTimeoutMs` (and the 1 s Node adds, so that a client reusing the
+ * connection just as its advertised `Keep-Alive: timeout` ends does not lose a request), and past `maxConnections` open connections new ones
  * are refused. Node enforces the first two from a periodic check; its interval is derived from
  * them, so a timeout fires within a quarter of its length (at most a second) late, not Node's
  * default 30 s.
