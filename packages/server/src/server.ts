@@ -79,8 +79,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ids = new RequestIds();
   const handler = buildHandler(config, Date.now, ids);
   const log = config.log;
-  const listener = getRequestListener((request, env) =>
-    handler.fetch(request, env as unknown as NodeBindings),
+  /** A request id for an answer made outside the handler, and its access-log line. */
+  const refused = (status: number): string => {
+    const id = ids.next();
+    log?.(`${new Date().toISOString()} (refused by the HTTP parser) ${status} - ${id}`);
+    return id;
+  };
+  const listener = getRequestListener(
+    (request, env) => handler.fetch(request, env as unknown as NodeBindings),
+    {
+      // HTTP/1.0 has no Host header, and nothing here depends on it.
+      hostname: 'localhost',
+      // A request target the URL parser refuses (a backslash, an invalid Host): the same JSON 400.
+      errorHandler: () => {
+        const message = 'Bad request: malformed request target';
+        const id = refused(400);
+        return new Response(JSON.stringify({ error: message }), {
+          status: 400,
+          headers: { 'Content-Type': 'application/json', 'X-Request-ID': id, Connection: 'close' },
+        });
+      },
+    },
   );
 
   let closing = false;
@@ -89,6 +108,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const inFlight = new Map<Socket, { req: IncomingMessage; res: ServerResponse }>();
   const server = createServer(
     {
+      // Node would answer a missing Host itself, with an empty body and no request id.
+      requireHostHeader: false,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.idleTimeoutMs,
@@ -129,14 +150,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return;
     }
     const [status, reason, message] = refusal(error.code);
-    const id = ids.next();
+    const id = refused(status);
     const body = JSON.stringify({ error: message });
     socket.once('finish', () => socket.destroy());
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-ID: ${id}\r\nConnection: close\r\n\r\n${body}`,
     );
-    log?.(`${new Date().toISOString()} (refused by the HTTP parser) ${status} - ${id}`);
   });
 
   try {
