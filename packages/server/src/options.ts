@@ -16,8 +16,8 @@ export const DEFAULT_RATE_LIMIT: Readonly<{ limit: number; windowMs: number }> =
 
 /**
  * Default bounds on connections of `startServer`: the header block within 10 s, the whole request
- * within 30 s (and no socket silent for longer), an idle keep-alive connection closed after 5 s,
- * at most 512 open connections.
+ * within 30 s (and no socket silent for twice that), an idle keep-alive connection closed after
+ * 5 s, at most 512 open connections.
  */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<{
   headersTimeoutMs: number;
@@ -85,9 +85,9 @@ export interface ServerOptions {
    */
   headersTimeoutMs?: number;
   /**
-   * Milliseconds a client has to send its whole request, body included (408 past it), and the
-   * longest a connection may go without any traffic (a client that stops reading its answer).
-   * `startServer` only.
+   * Milliseconds a client has to send its whole request, body included (408 past it). A
+   * connection without any traffic for twice this long is closed (a client that stops reading
+   * its answer). `startServer` only.
    * @default 30_000
    */
   requestTimeoutMs?: number;

@@ -3,8 +3,8 @@
  * request listener.
  *
  * Slow and vanishing clients are bounded: the header block must arrive within
- * `headersTimeoutMs`, the whole request within `requestTimeoutMs` (also the longest a socket may
- * go without traffic, so a client that stops reading its answer is let go), an idle keep-alive
+ * `headersTimeoutMs`, the whole request within `requestTimeoutMs` (and a socket may go without
+ * traffic for twice that, so a client that stops reading its answer is let go), an idle keep-alive
  * connection closes after `idleTimeoutMs` (and the 1 s Node adds, so that a client reusing the
  * connection just as its advertised `Keep-Alive: timeout` ends does not lose a request), and past `maxConnections` open connections new ones
  * are refused. Node enforces the first two from a periodic check; its interval is derived from
@@ -132,8 +132,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   );
   server.maxConnections = limits.maxConnections;
-  // A socket with no traffic for this long is closed, also while its answer is being written.
-  server.timeout = limits.requestTimeoutMs;
+  // A socket with no traffic for this long is closed, also while its answer is being written (a
+  // client that stops reading). Twice the request timeout, so that a request that is late gets
+  // its 408 from the request timeout before the socket is cut without an answer.
+  server.timeout = 2 * limits.requestTimeoutMs;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

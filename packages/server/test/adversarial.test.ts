@@ -13,7 +13,7 @@
  * `VAULT_FUZZ_RUNS` sets the number of runs of the in-process property (default 300; `pnpm
  * test:long` runs 20,000), a tenth of it the socket property.
  */
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,7 +107,8 @@ describe('adversarial: every route, in process', () => {
     headers: Record<string, string> = {},
   ) {
     const init: RequestInit = { method, headers };
-    if (body !== undefined && method !== 'GET') init.body = body;
+    if (body !== undefined && method !== 'GET')
+      init.body = typeof body === 'string' ? body : new Uint8Array(body);
     const res = await h.fetch(new Request(`http://vault${path}`, init));
     return { status: res.status, headers: res.headers, text: await res.text() };
   }

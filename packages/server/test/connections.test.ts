@@ -196,14 +196,29 @@ describe('close() with slow clients', () => {
       ),
       raw(s, ''),
     ];
-    const working = call(s.url, 'POST', DK, { context: {} });
-    await new Promise((r) => setTimeout(r, 100));
+    // Two requests in one write (pipelined): when the answer to the first arrives, the server has
+    // parsed the second, which then waits out its 300 ms of latency: a request that has arrived.
+    let answered: () => void = () => {};
+    const first = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const body = '{"context":{}}';
+    const working = raw(
+      s,
+      `GET ${KV} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test\r\n\r\n` +
+        `POST ${DK} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`,
+      (socket) => socket.once('data', () => answered()),
+    );
+    await first;
     const t = performance.now();
     await s.close();
     const took = performance.now() - t;
-    // The in-flight request finished (its latency is 300 ms); the grace period is 10 s.
-    expect((await working).status).toBe(200);
+    // The grace period is 10 s; without cutting the slow clients, close() would wait all of it.
     expect(took).toBeLessThan(5_000);
+    const answers = (await working).text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map((a) => a.slice(0, 15))).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect(answers[1]).toMatch(/\r\nConnection: close\r\n/i);
     for (const r of await Promise.all(slow)) expect(r.text).toBe('');
   });
 });
