@@ -33,7 +33,8 @@ export interface DirLock {
  * Takes the lock on `dataDir`, or refuses at once (it never waits).
  * @param dataDir - An existing directory.
  * @returns The held lock.
- * @throws DatabaseError when another server holds it, or the lock file can not be opened.
+ * @throws DatabaseError when another server holds it, or the lock file can not be opened
+ *   (`cannot open the Vault database`, as for the database file).
  */
 export function lockDataDir(dataDir: string): DirLock {
   const path = join(dataDir, LOCK_FILE);
@@ -41,7 +42,9 @@ export function lockDataDir(dataDir: string): DirLock {
   try {
     db = new Database(path);
   } catch (cause) {
-    throw new DatabaseError(`cannot open the lock file ${path}`, { cause });
+    // The same words as for the database itself: for a user both are "the storage can not be
+    // opened" (no native addon, no permission), and the cause names the file.
+    throw new DatabaseError('cannot open the Vault database', { cause });
   }
   try {
     db.pragma('busy_timeout = 0');
