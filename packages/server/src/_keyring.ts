@@ -1,8 +1,8 @@
 /**
  * The key hierarchy of the server: master key → one key-encryption key (KEK) per key-context
- * entry → data keys. A KEK is created on first use of its entry, stored wrapped under the master
- * key, and kept unwrapped in memory after first use, so issuing and unwrapping data keys does no
- * disk I/O on the hot path. An empty context `{}` uses one environment-wide default KEK (the
+ * entry → data keys. A KEK is created on first use of its entry (insert-or-get, so two processes
+ * on one file agree on it), stored wrapped under the master key, and kept unwrapped in memory
+ * after first use, so issuing and unwrapping data keys does no disk I/O on the hot path. An empty context `{}` uses one environment-wide default KEK (the
  * reserved entry `"" = ""`, which no real context can name: entry names must be non-empty).
  *
  * A data key is wrapped once under each KEK of its context (see `_blob.ts`); unwrapping tries the

@@ -88,7 +88,9 @@ export function buildHandler(
  * @param options - As for `startServer`, without `host`, `port` and the connection limits.
  * @returns The handler: `fetch`, the accepted `apiKeys`, stats, fault control, `close`.
  * @throws TypeError / RangeError on malformed or unknown options; MasterKeyError when the master
- *   key does not open the data directory; DatabaseError when the database can not be opened.
+ *   key does not open the data directory, or is missing beside its database; DatabaseError when
+ *   the database can not be opened or is damaged, or another server or handler holds the data
+ *   directory (until this handler is closed, it holds it too).
  * @example
  * ```ts
  * const vault = createVaultHandler({ memory: true, apiKeys: ['sk_test'] });
