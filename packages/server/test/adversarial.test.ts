@@ -327,8 +327,6 @@ describe('adversarial: raw sockets', () => {
       apiKeys: [API_KEY],
       rateLimit: false,
       maxBodyBytes: MAX_BODY,
-      headersTimeoutMs: 1000,
-      requestTimeoutMs: 2000,
       log: (l) => lines.push(l),
     });
   });
