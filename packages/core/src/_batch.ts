@@ -11,7 +11,14 @@
  * @module
  */
 import { encodeBase64 } from './_bytes.js';
-import { keyOptions, type PlaintextBytes, plaintextBytes, signalOptions, toAad } from './_request.js';
+import {
+  aplaintextFitsInText,
+  keyOptions,
+  type PlaintextBytes,
+  plaintextBytes,
+  signalOptions,
+  toAad,
+} from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
 import { aobject, copyBytes, kindOf } from './assert.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseCiphertext } from './format.js';
@@ -112,6 +119,8 @@ interface SealEntry extends PlaintextBytes {
 /**
  * Encrypts a batch into format A messages: one `createDataKey` per distinct key context, with the
  * group's total usage.
+ * @param text - The messages will be returned as base64: an item too large for the runtime's
+ *   longest string fails alone, before its group's key is asked for.
  * @throws TypeError (as a rejection) when `items` is not an array or `options` not an object.
  */
 export async function sealBatch(
@@ -119,6 +128,7 @@ export async function sealBatch(
   keys: KeyProvider,
   items: unknown,
   options: { signal?: AbortSignal },
+  text = false,
 ): Promise<BatchResult<Uint8Array>[]> {
   checkBatch(items, options);
   const signal = options.signal;
@@ -127,17 +137,18 @@ export async function sealBatch(
       const it = aobject(item, `items[${i}]`);
       const context = validateKeyContext(it.context, `items[${i}].context`);
       const aad = toAad(it.aad, `items[${i}].aad`);
-      const { bytes, owned } = plaintextBytes(it.plaintext, `items[${i}].plaintext`);
-      return { group: canonicalContext(context), entry: { context, aad, bytes, owned } };
+      const { bytes, length, owned } = plaintextBytes(it.plaintext, `items[${i}].plaintext`);
+      if (text) aplaintextFitsInText(length, `items[${i}] output`, 'encryptManyToBytes');
+      return { group: canonicalContext(context), entry: { context, aad, bytes, length, owned } };
     },
     lease(entries) {
       let bytes = 0;
-      for (const e of entries) bytes += e.bytes.length;
+      for (const e of entries) bytes += e.length;
       const opts = keyOptions(signal, { messages: entries.length, bytes });
       // The first item's context stands for the group: they are equal up to key order.
       return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts));
     },
-    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.bytes.length, e.aad, false),
+    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.length, e.aad, false),
     settle(e) {
       if (e.owned) e.bytes.fill(0);
     },

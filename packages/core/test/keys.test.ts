@@ -1,9 +1,9 @@
 import {
-  __TESTS,
   BlindIndex,
   canonicalContext,
   KEY_CONTEXT_LIMITS,
   KeyDestroyedError,
+  KeyProviderError,
   MemoryKeyProvider,
   makeDataKey,
   SharedDataKey,
@@ -59,17 +59,19 @@ describe('key contexts', () => {
 });
 
 describe('SharedDataKey', () => {
-  test('takes ownership: copies the bytes, zeroes the original', async () => {
-    const dk = await new MemoryKeyProvider().createDataKey({ a: '1' });
+  const fresh = () => new MemoryKeyProvider().createDataKey({ a: '1' });
+
+  test('create takes ownership: copies the bytes, zeroes the original', async () => {
+    const dk = await fresh();
     const original = dk.key;
     const before = original.slice();
-    const shared = new SharedDataKey(dk);
+    const { shared } = SharedDataKey.create(dk);
     expect(original.every((b) => b === 0)).toBe(true);
     expect(shared.key).toEqual(before);
   });
 
   test('callers cannot corrupt it: key and encryptedKeys are fresh copies', async () => {
-    const shared = new SharedDataKey(await new MemoryKeyProvider().createDataKey({ a: '1' }));
+    const { shared } = SharedDataKey.create(await fresh());
     const k1 = shared.key;
     k1.fill(0);
     expect(shared.key.some((b) => b !== 0)).toBe(true);
@@ -81,17 +83,76 @@ describe('SharedDataKey', () => {
     expect(Object.isFrozen(shared.context)).toBe(true);
   });
 
-  test('destroy zeroes every prepared state and makes later use fail', async () => {
-    const shared = new SharedDataKey(await new MemoryKeyProvider().createDataKey({ a: '1' }));
-    let destroyed = 0;
-    const owner = {};
-    const state = __TESTS.sharedPrepared(shared, owner, () => ({ destroy: () => destroyed++ }));
-    expect(__TESTS.sharedPrepared(shared, owner, () => ({ destroy: () => destroyed++ }))).toBe(state);
-    shared.destroy();
-    shared.destroy();
-    expect(destroyed).toBe(1);
-    expect(() => shared.key).toThrow(KeyDestroyedError);
-    expect(() => __TESTS.sharedPrepared(shared, owner, () => state)).toThrow(KeyDestroyedError);
+  test("destruction is the creator's capability: the key has no destroy, the handle does", async () => {
+    const handle = SharedDataKey.create(await fresh());
+    const { shared } = handle;
+    expect('destroy' in shared).toBe(false);
+    expect(Object.isFrozen(handle)).toBe(true);
+    expect(shared.destroyed).toBe(false);
+    handle.destroy();
+    handle.destroy();
+    expect(shared.destroyed).toBe(true);
+    expect(() => shared.key).toThrow(new KeyDestroyedError());
+  });
+
+  test('it can only be made through create (new is refused at run time)', async () => {
+    const dk = await fresh();
+    const Ctor = SharedDataKey as unknown as new (...args: unknown[]) => SharedDataKey;
+    expect(() => new Ctor(dk)).toThrow(
+      new TypeError('SharedDataKey must be made with SharedDataKey.create(dataKey), got new'),
+    );
+    expect(() => new Ctor(Symbol('SharedDataKey.create'), dk)).toThrow(TypeError);
+    expect(dk.key.some((b) => b !== 0)).toBe(true); // refused before it took anything
+  });
+
+  test('it is frozen: no property can be set, added or shadowed', async () => {
+    const { shared } = SharedDataKey.create(await fresh());
+    const id = shared.id;
+    expect(Object.isFrozen(shared)).toBe(true);
+    const attempts: [string, () => void][] = [
+      ['set id', () => Object.assign(shared, { id: 'evil' })],
+      ['set context', () => Object.assign(shared, { context: { a: 'evil' } })],
+      ['change a context value', () => Object.assign(shared.context, { a: 'evil' })],
+      ['shadow key', () => Object.defineProperty(shared, 'key', { value: new Uint8Array(32) })],
+      ['shadow wraps', () => Object.assign(shared, { wraps: () => true })],
+      ['add prepared', () => Object.assign(shared, { prepared: () => ({ destroy() {} }) })],
+    ];
+    for (const [what, attempt] of attempts) expect(attempt, what).toThrow(TypeError);
+    expect(shared.id).toBe(id);
+    expect(shared.context).toEqual({ a: '1' });
+    expect(shared.key.some((b) => b !== 0)).toBe(true);
+    expect(shared.wraps(new Uint8Array(3))).toBe(false);
+    expect('prepared' in shared).toBe(false);
+  });
+
+  test('an all-zero key, or a malformed one, is refused at creation with a KeyProviderError', async () => {
+    const zero = makeDataKey({ id: 'z', key: new Uint8Array(32), encryptedKeys: new Uint8Array([1]) });
+    expect(() => SharedDataKey.create(zero)).toThrow(
+      new KeyProviderError('the key provider returned an all-zero data key'),
+    );
+    const short = {
+      id: 'x',
+      key: new Uint8Array(16).fill(1),
+      encryptedKeys: new Uint8Array([1]),
+      context: {},
+    };
+    const e = (() => {
+      try {
+        SharedDataKey.create(short);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(e).toEqual(new KeyProviderError('the key provider returned a malformed data key'));
+    expect((e as Error).cause).toEqual(new RangeError('data key must be 32 bytes, got 16'));
+    expect(short.key.every((b) => b === 0)).toBe(true); // handed over, not used: zeroed
+    const noBlob = {
+      id: 'x',
+      key: new Uint8Array(32).fill(1),
+      encryptedKeys: new Uint8Array(0),
+      context: {},
+    };
+    expect(() => SharedDataKey.create(noBlob)).toThrow(KeyProviderError);
   });
 
   test('makeDataKey checks its fields', () => {
