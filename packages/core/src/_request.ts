@@ -85,18 +85,14 @@ export function aplaintextFitsInText(length: number, title: string, bytesMethod:
 }
 
 /**
- * A format A message as base64, checked against the runtime's string limit first (a message
- * whose key blob took it over the limit the plaintext alone did not reach).
+ * A format A message as base64, checked against the runtime's string limit first (for a batch,
+ * whose messages are sealed before they are encoded: one whose key blob took it over the limit
+ * the plaintext alone did not reach).
  * @throws RangeError as {@link afitsInText}.
  */
 export function messageText(message: Uint8Array, title: string, bytesMethod: string): string {
   afitsInText(message.length, title, bytesMethod);
   return encodeBase64(message);
-}
-
-/** {@link messageText} for `encrypt`: the `finish` of its single-message path. */
-export function encryptText(message: Uint8Array): string {
-  return messageText(message, 'encrypt output', 'encryptToBytes');
 }
 
 /**

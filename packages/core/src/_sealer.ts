@@ -11,7 +11,7 @@
  * @module
  */
 import { utf8Into } from './_bytes.js';
-import { aunchanged } from './_request.js';
+import { afitsInText, aunchanged } from './_request.js';
 import type { AeadBackend, PreparedKey } from './aead.js';
 import { KeyDestroyedError } from './errors.js';
 import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
@@ -102,8 +102,12 @@ export class Sealer {
    * length and key blob, the backend writes the IV, the ciphertext and the tag into their slots.
    * @param length - The plaintext's UTF-8 length, taken at call time (checked by the caller);
    *   byte plaintext that no longer has it is refused (TypeError when detached, else RangeError).
-   * @param scratch - Build the message in the scratch buffer (the caller encodes it before
-   *   anything else can run); else in a new buffer the caller may keep.
+   * @param text - The caller returns the message as base64 (`encrypt`): it is checked against the
+   *   runtime's string limit before anything is sealed, and built in the scratch buffer (the
+   *   caller encodes it before anything else can run); else it is built in a new buffer the
+   *   caller may keep.
+   * @throws RangeError when `text` and the base64 would be longer than the runtime's longest
+   *   string; as {@link aunchanged} when a byte plaintext changed since the call.
    */
   seal(
     dk: DataKey,
@@ -111,7 +115,7 @@ export class Sealer {
     plaintext: string | Uint8Array,
     length: number,
     aad: Uint8Array | undefined,
-    scratch: boolean,
+    text: boolean,
   ): Uint8Array {
     // A byte plaintext is not copied at call time: check it survived the key request unchanged.
     if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
@@ -127,7 +131,11 @@ export class Sealer {
     }
     const total = headerLengthA(kLen) + length;
     let out: Uint8Array;
-    if (scratch && total <= SCRATCH_SIZE) {
+    if (text) {
+      // Checked before the key request from the plaintext's length alone; here with the key blob.
+      if (total > SCRATCH_SIZE) afitsInText(total, 'encrypt output', 'encryptToBytes');
+    }
+    if (text && total <= SCRATCH_SIZE) {
       this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
       out = this.#messageScratch.subarray(0, total);
     } else out = new Uint8Array(total);

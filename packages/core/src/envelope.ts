@@ -13,7 +13,8 @@
  */
 
 import { openBatch, sealBatch } from './_batch.js';
-import { encryptRequest, encryptText, messageText, signalOptions, textOf, toAad } from './_request.js';
+import { encodeBase64 } from './_bytes.js';
+import { encryptRequest, messageText, signalOptions, textOf, toAad } from './_request.js';
 import { Sealer } from './_sealer.js';
 import { selectBackend } from './aead.js';
 import { aobject, copyBytes, kindOf } from './assert.js';
@@ -151,7 +152,7 @@ export class Envelope {
    */
   encrypt(plaintext: string | Uint8Array, options: EncryptOptions): Promise<string> {
     // The message is built in the scratch buffer and encoded before #encryptOne returns.
-    return this.#encryptOne(plaintext, options, true, encryptText);
+    return this.#encryptOne(plaintext, options, true, encodeBase64);
   }
 
   /**
