@@ -15,7 +15,7 @@
  */
 
 import { decodePublicBase64 } from './_bytes.js';
-import { abytes, aobject, astringOrBytes, copyBytes } from './assert.js';
+import { abytes, aobject, astringOrBytes, copyBytes, kindOf } from './assert.js';
 import { FormatError } from './errors.js';
 import { SharedDataKey } from './keys.js';
 import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
@@ -151,7 +151,8 @@ function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
 export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): CiphertextParts {
   if (format !== undefined) {
     if (format !== 'A' && format !== 'legacy' && format !== 'B') {
-      throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${String(format)}`);
+      const got = typeof format === 'string' ? 'another string' : kindOf(format);
+      throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${got}`);
     }
     const p = parseLayout(bytes, format);
     if (typeof p === 'string') throw new FormatError(`malformed ciphertext: ${p}`);

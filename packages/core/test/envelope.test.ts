@@ -475,7 +475,7 @@ describe('batches', () => {
     expect(dec.map((r) => (r.ok ? r.value : `${r.error.name}: ${r.error.message}`))).toEqual([
       'TypeError: items[0].ciphertext must be a string or a Uint8Array, got number',
       'TypeError: items[1].aad must be a string or a Uint8Array, got array',
-      "TypeError: format must be 'A', 'legacy' or 'B', got C",
+      "TypeError: format must be 'A', 'legacy' or 'B', got another string",
       'ok',
     ]);
   });

@@ -105,7 +105,12 @@ describe('F1: a backend never gets the shared key bytes, and all-zero keys are r
     const zero = new FixedKeyProvider(new Uint8Array(32));
     const seen: Uint8Array[] = [];
     const base = selectBackend('fast');
-    const spy = backendWith({ prepare: (k) => (seen.push(k), base.prepare(k)) });
+    const spy = backendWith({
+      prepare(k) {
+        seen.push(k);
+        return base.prepare(k);
+      },
+    });
     const envelope = new Envelope({ keys: zero, backend: spy });
     const refused = new KeyProviderError('the key provider returned an all-zero data key');
     await expect(envelope.encrypt('x', { context })).rejects.toThrow(refused);
