@@ -11,7 +11,7 @@
  * @module
  */
 import { utf8Into } from './_bytes.js';
-import { afitsInText, aunchanged } from './_request.js';
+import { afitsInText, aunchanged, TEXT_CHECK_FROM } from './_request.js';
 import type { AeadBackend, PreparedKey } from './aead.js';
 import { KeyDestroyedError } from './errors.js';
 import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
@@ -131,10 +131,8 @@ export class Sealer {
     }
     const total = headerLengthA(kLen) + length;
     let out: Uint8Array;
-    if (text) {
-      // Checked before the key request from the plaintext's length alone; here with the key blob.
-      if (total > SCRATCH_SIZE) afitsInText(total, 'encrypt output', 'encryptToBytes');
-    }
+    // Checked before the key request from the plaintext's length alone; here with the key blob.
+    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
     if (text && total <= SCRATCH_SIZE) {
       this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
       out = this.#messageScratch.subarray(0, total);

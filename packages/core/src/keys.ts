@@ -294,8 +294,15 @@ interface Preparer<T> {
 /** Only {@link SharedDataKey.create} holds it, so no other code can construct a shared key. */
 const CREATE: unique symbol = Symbol('SharedDataKey.create');
 
-/** Set once by the class: reaches a shared key's prepared state, for {@link sharedPrepared}. */
-let preparedOf: <T extends { destroy(): void }>(shared: SharedDataKey, backend: Preparer<T>) => T;
+/**
+ * The cipher state `backend` keeps for `shared`, prepared on first use (from a copy of the key
+ * bytes) and destroyed with the key. A function of this module, set once by the class, rather
+ * than a method, so that no holder of a shared key can reach or plant the state other callers
+ * encrypt with.
+ * @throws KeyDestroyedError when the key was destroyed.
+ * @internal
+ */
+export let sharedPrepared: <T extends { destroy(): void }>(shared: SharedDataKey, backend: Preparer<T>) => T;
 
 /**
  * What {@link SharedDataKey.create} returns: the key to hand out, and the one way to destroy it.
@@ -449,7 +456,7 @@ export class SharedDataKey implements DataKey {
   }
 
   static {
-    preparedOf = (shared, backend) => shared.#preparedFor(backend);
+    sharedPrepared = (shared, backend) => shared.#preparedFor(backend);
     // `util.inspect` without the key. Defined here rather than as a `[INSPECT]()` method because
     // a computed member name cannot be declared in isolated declarations; non-enumerable either way.
     Object.defineProperty(SharedDataKey.prototype, INSPECT, {
@@ -460,18 +467,4 @@ export class SharedDataKey implements DataKey {
       configurable: true,
     });
   }
-}
-
-/**
- * The cipher state `backend` keeps for `shared`, prepared on first use (from a copy of the key
- * bytes) and destroyed with the key. A function of this module rather than a method, so that no
- * holder of a shared key can reach or plant the state other callers encrypt with.
- * @throws KeyDestroyedError when the key was destroyed.
- * @internal
- */
-export function sharedPrepared<T extends { destroy(): void }>(
-  shared: SharedDataKey,
-  backend: Preparer<T>,
-): T {
-  return preparedOf(shared, backend);
 }
