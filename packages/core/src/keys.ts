@@ -4,7 +4,7 @@
  * KeyProvider, and {@link Envelope} consumes one.
  * @module
  */
-import { abytes, aobject, astring, atext, copyBytes, isBytes, kindOf } from './assert.js';
+import { abytes, aobject, astring, atext, copyBytes, isBytes, isText, kindOf } from './assert.js';
 import { KeyDestroyedError, KeyProviderError } from './errors.js';
 
 /**
@@ -46,14 +46,20 @@ export function validateKeyContext(context: unknown, title = 'key context'): Key
   if (names.length > maxEntries) {
     throw new RangeError(`${title} must have at most ${maxEntries} entries, got ${names.length}`);
   }
-  for (const name of names) {
-    atext(name, `${title} name`, 1, maxNameLength);
-    // The name is text now, safe to quote; the value never is (it may be a tenant's identifier).
+  // Every call of the Envelope checks its context, so the passing case builds no message title.
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name.length === 0 || name.length > maxNameLength || !isText(name)) {
+      atext(name, `${title} name`, 1, maxNameLength);
+    }
     const value = obj[name];
-    const valueTitle = `${title} value of "${name}"`;
-    if (typeof value !== 'string')
-      throw new TypeError(`${valueTitle} must be a string, got ${kindOf(value)}`);
-    atext(value, valueTitle, 0, maxValueLength);
+    if (typeof value !== 'string' || value.length > maxValueLength || !isText(value)) {
+      // The name is text by now, safe to quote; the value never is (it may identify a tenant).
+      const valueTitle = `${title} value of "${name}"`;
+      if (typeof value !== 'string')
+        throw new TypeError(`${valueTitle} must be a string, got ${kindOf(value)}`);
+      atext(value, valueTitle, 0, maxValueLength);
+    }
   }
   return obj as KeyContext;
 }
