@@ -8,9 +8,10 @@
  * deadline orders, expiry) is `_store.ts`; the provider calls (one per key, joined by concurrent
  * misses, adopted into the store when they settle) are `_fetcher.ts`.
  *
- * Hits return the same {@link SharedDataKey} (read-only, copies out) through a promise kept on
- * the entry, so a hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an
- * encrypt hit only the array of `Object.keys`).
+ * Hits return the same {@link SharedDataKey} (frozen, read-only, copies out, and not destroyable
+ * by its holders: the cache keeps the destroy function) through a promise kept on the entry, so a
+ * hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an encrypt hit only
+ * the array of `Object.keys`). A destroyed key found on a hit path is dropped, never served.
  * @module
  */
 import {
@@ -58,8 +59,8 @@ function count(value: unknown, title: string): number {
  * A caching {@link KeyProvider}: build it with {@link cachedKeyProvider}.
  *
  * Keys it returns from the cache are {@link SharedDataKey}s: the same object on every hit,
- * read-only (`key` is a fresh copy on every read), zeroed by the cache when evicted, expired,
- * cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
+ * frozen and read-only (`key` is a fresh copy on every read), zeroed by the cache (and only by
+ * it) when evicted, expired, cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
  * belong to the caller.
  *
  * @example
@@ -382,7 +383,8 @@ export class CachedKeyProvider implements KeyProvider {
  *
  * @param provider - The provider to wrap (a `VaultClient`, a `MemoryKeyProvider`, another cache).
  * @param options - {@link KeyCacheOptions}; `maxAge` (ms) is required.
- * @returns A KeyProvider with `stats()`, `clear()` and `close()`.
+ * @returns A KeyProvider with `stats()`, `retire()`, `clear()` and `close()` (and `rekeyDataKey`
+ *   and `keyBlobHeaders` when the provider has them).
  * @throws TypeError when the provider is not a KeyProvider, `maxAge` is missing, an option is
  *   unknown or of the wrong type; RangeError when an option is out of range.
  * @example
