@@ -385,6 +385,33 @@ const goodKeyAnswer = {
 
 const remoteCases: Case[] = [
   [
+    'remote: a 502 whose body (not JSON) echoes the request',
+    () =>
+      client(
+        ({ body }) =>
+          new Response(`bad gateway: Authorization: Bearer ${apiKey}\n${body}`, {
+            status: 502,
+            headers: { 'content-type': 'text/plain' },
+          }),
+      ).createObject({ name: 'n', value: objectValue, context }),
+  ],
+  [
+    'remote: a JSON 400 whose message echoes the API key and the value',
+    () =>
+      client(() => json(400, { message: `key ${apiKey} may not store ${objectValue}` })).createObject({
+        name: 'n',
+        value: objectValue,
+        context,
+      }),
+  ],
+  [
+    'remote: an API key with a NUL is refused before any request',
+    () =>
+      Promise.resolve().then(
+        () => new VaultClient({ apiKey: `${apiKey}\u0000`, fetch: (() => {}) as never }),
+      ),
+  ],
+  [
     'remote: data_key not base64',
     () => client(() => json(200, { ...goodKeyAnswer, data_key: `${b64(dataKey)}!` })).createDataKey(context),
   ],

@@ -49,7 +49,16 @@ describe('constructor', () => {
     [
       'apiKey with a line break',
       { apiKey: 'sk_a\r\nX-Evil: 1' },
-      new TypeError('apiKey must be a single line, got a string with a line break'),
+      new TypeError(
+        'apiKey must be well-formed text without control characters, got a control character at index 4',
+      ),
+    ],
+    [
+      'apiKey with a NUL',
+      { apiKey: 'sk_a\u0000b' },
+      new TypeError(
+        'apiKey must be well-formed text without control characters, got a control character at index 4',
+      ),
     ],
     ['baseUrl: 5', { baseUrl: 5 }, new TypeError('baseUrl must be a string, got number')],
     [
