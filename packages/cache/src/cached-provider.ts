@@ -259,6 +259,40 @@ export class CachedKeyProvider implements KeyProvider {
   }
 
   /**
+   * The cached key for a wrapped-key blob, synchronously, or `undefined`: what an `Envelope` asks
+   * first when it decrypts, so that a hit costs no promise. A hit here is a hit of
+   * {@link CachedKeyProvider.decryptDataKey} (the same key, counted in `hits`, the same LRU touch
+   * and refresh-ahead); a miss, an expired or destroyed key and a closed cache answer `undefined`
+   * and leave everything else to `decryptDataKey` (which counts the miss, fetches, or serves a
+   * stale key). Nothing of `encryptedKeys` is kept: the lookup reads it and lets it go.
+   * @param encryptedKeys - The blob from a ciphertext (lent for the call; not kept).
+   * @returns A {@link SharedDataKey} owned by the cache, or `undefined`.
+   * @throws TypeError when `encryptedKeys` is not a Uint8Array.
+   * @example
+   * ```ts
+   * const dk = keys.cachedDataKey(inspect(ciphertext).encryptedKeys) ?? (await keys.decryptDataKey(blob));
+   * ```
+   */
+  cachedDataKey(encryptedKeys: Uint8Array): DataKey | undefined {
+    if (this.#closed) return undefined;
+    abytes(encryptedKeys, undefined, 'encryptedKeys');
+    const store = this.#store;
+    const now = store.now();
+    const e = store.dec.get(encryptedKeys);
+    if (e === undefined) return undefined;
+    if (e.shared.destroyed) {
+      // Never left in the store by the cache itself; if it ever is, it is never served again.
+      store.drop(e);
+      return undefined;
+    }
+    if (now > e.expires) return undefined;
+    store.lists.touch(e);
+    this.#hits++;
+    if (now >= e.refreshAt) this.#fetch.refreshDec(e.blob, now);
+    return e.shared;
+  }
+
+  /**
    * Retires the cached encryption key of `context`, or of every context with no argument: the
    * next `createDataKey` for it fetches a new data key from the provider (a call in flight for it
    * still answers the callers waiting on it, but its key is not used for later encryptions).

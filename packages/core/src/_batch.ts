@@ -21,6 +21,7 @@ import {
   signalOptions,
 } from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
+import { plainBytes } from './aead.js';
 import { aobject, kindOf } from './assert.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
@@ -213,6 +214,6 @@ export async function openBatch(
       sealer.lease(() =>
         keys.decryptDataKey(policy.headers.providerBlob(entries[0]!.parts.encryptedKeys), keyOpts),
       ),
-    run: (lease, e) => sealer.open(lease.prepared, e.parts, e.aad),
+    run: (lease, e) => plainBytes(sealer.open(lease.prepared, e.parts, e.aad)),
   });
 }

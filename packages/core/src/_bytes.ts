@@ -18,9 +18,37 @@ interface NodeBufferLike {
     write(text: string, offset: number, length: number, encoding: 'base64'): number;
   };
   byteLength(value: string, encoding: 'utf8'): number;
+  allocUnsafeSlow(size: number): Uint8Array;
 }
 
 const NodeBuffer: NodeBufferLike | undefined = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+
+/** The Node `buffer` module's `isAscii` (Node 19.6 and later), found once at run time. */
+let isAsciiFn: ((bytes: Uint8Array) => boolean) | null | undefined;
+
+function nodeIsAscii(): ((bytes: Uint8Array) => boolean) | null {
+  if (isAsciiFn === undefined) {
+    isAsciiFn = null;
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    if (NodeBuffer !== undefined && typeof proc?.getBuiltinModule === 'function') {
+      try {
+        const f = (proc.getBuiltinModule('node:buffer') as { isAscii?: unknown } | undefined)?.isAscii;
+        if (typeof f === 'function') isAsciiFn = f as (bytes: Uint8Array) => boolean;
+      } catch {
+        // No buffer module: TextDecoder does all the work.
+      }
+    }
+  }
+  return isAsciiFn;
+}
+
+/**
+ * From this many bytes on, {@link fromUtf8} checks for ASCII first on Node (one vectorised pass)
+ * and builds the string as Latin-1: measured at 16 KiB, 1.1 us against 1.9 us for the fatal
+ * TextDecoder, and at 1 MiB 0.3 ms against 0.9 ms; below about 4 KiB the extra call costs more
+ * than it saves.
+ */
+const ASCII_FROM = 4096;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const DECODE = /* @__PURE__ */ (() => {
@@ -88,17 +116,87 @@ export function decodePublicBase64(text: string, title = 'ciphertext'): Uint8Arr
   return decodeStrict(text, title, true);
 }
 
+/**
+ * A buffer that base64 text is decoded into again and again, instead of a fresh allocation per
+ * message: for public bytes that are decoded and consumed within one synchronous stretch (a
+ * decryption answered by a cached key). Holds a `Buffer` view of its memory on Node, made once.
+ * @internal
+ */
+export class DecodeScratch {
+  /** The memory, of its own (its `.buffer` holds nothing else). */
+  readonly bytes: Uint8Array;
+  readonly #node: ReturnType<NodeBufferLike['from']> | undefined;
+
+  /** @param size - Its capacity in bytes. */
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+    this.#node = NodeBuffer === undefined ? undefined : NodeBuffer.from(this.bytes.buffer, 0, size);
+  }
+
+  /**
+   * Decodes strict standard base64 into this scratch, as {@link decodeBase64} checks it.
+   * @returns A view of the scratch, or `undefined` when the decoded bytes would not fit.
+   * @throws FormatError when the text is not strict standard base64.
+   */
+  decode(text: string, title: string): Uint8Array | undefined {
+    if (text.length % 4 !== 0)
+      throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
+    const pad = padding(text);
+    const expected = (text.length / 4) * 3 - pad;
+    if (expected > this.bytes.length) return undefined;
+    const out = this.bytes.subarray(0, expected);
+    const node = this.#node;
+    if (node === undefined) return portableInto(text, title, pad, out);
+    checkNodeDecode(text, title, pad, expected === 0 ? 0 : node.write(text, 0, expected, 'base64'));
+    return out;
+  }
+}
+
+/**
+ * A new buffer of `n` bytes for a message the caller overwrites entirely before anyone reads it
+ * (the sealer, with the built-in backends). On Node it is not zero-filled: `Buffer.allocUnsafeSlow`,
+ * memory of its own, never a slice of the shared pool (1 MiB: 3 us against 0.28 ms for a
+ * zero-filled `new Uint8Array`, measured). Elsewhere, and below 16 KiB, a plain `Uint8Array`.
+ * @internal
+ */
+export function allocUnfilled(n: number): Uint8Array {
+  if (NodeBuffer === undefined || n < 16 * 1024) return new Uint8Array(n);
+  const b = NodeBuffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** How many `=` end the text (0, 1 or 2); the text is a multiple of 4 long. */
+function padding(text: string): number {
+  const len = text.length;
+  return len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
+}
+
+/**
+ * The checks that make Buffer's lenient base64 decoder strict. It skips whitespace and foreign
+ * characters, stops at a stray '=', takes the URL-safe alphabet and ignores padding bits: a
+ * skipped or stray character makes the output shorter than the text implies, and the URL-safe
+ * characters and the padding bits are checked directly.
+ * @throws FormatError when the text is not strict standard base64.
+ */
+function checkNodeDecode(text: string, title: string, pad: number, written: number): void {
+  const len = text.length;
+  if (written !== (len / 4) * 3 - pad || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
+    throw new FormatError(`${title} is not valid standard base64`);
+  }
+  if (pad !== 0) {
+    const last = text.charCodeAt(len - 1 - pad);
+    const v = last < 128 ? DECODE[last]! : -1;
+    if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
+      throw new FormatError(`${title} is not valid standard base64`);
+  }
+}
+
 function decodeStrict(text: string, title: string, pooled: boolean): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
   if (NodeBuffer === undefined) return decodeBase64Portable(text, title);
-  // Buffer's decoder is lenient: it skips whitespace and foreign characters, stops at a stray
-  // '=', takes the URL-safe alphabet and ignores padding bits. The checks below close each gap:
-  // a skipped or stray character makes the output shorter than the text implies, and the
-  // URL-safe characters and the padding bits are checked directly.
-  const len = text.length;
-  const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
-  const expected = (len / 4) * 3 - pad;
+  const pad = padding(text);
+  const expected = (text.length / 4) * 3 - pad;
   let out: Uint8Array;
   let written: number;
   if (pooled) {
@@ -112,15 +210,7 @@ function decodeStrict(text: string, title: string, pooled: boolean): Uint8Array 
     written =
       expected === 0 ? 0 : NodeBuffer.from(out.buffer, 0, expected).write(text, 0, expected, 'base64');
   }
-  if (written !== expected || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
-    throw new FormatError(`${title} is not valid standard base64`);
-  }
-  if (pad !== 0) {
-    const last = text.charCodeAt(len - 1 - pad);
-    const v = last < 128 ? DECODE[last]! : -1;
-    if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
-      throw new FormatError(`${title} is not valid standard base64`);
-  }
+  checkNodeDecode(text, title, pad, written);
   return out;
 }
 
@@ -132,10 +222,13 @@ function decodeStrict(text: string, title: string, pooled: boolean): Uint8Array 
 export function decodeBase64Portable(text: string, title = 'ciphertext'): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
+  const pad = padding(text);
+  return portableInto(text, title, pad, new Uint8Array((text.length / 4) * 3 - pad));
+}
+
+/** The table-driven decoding of `text` (a multiple of 4 long, `pad` `=` at the end) into `out`. */
+function portableInto(text: string, title: string, pad: number, out: Uint8Array): Uint8Array {
   const len = text.length;
-  let pad = 0;
-  if (len > 0 && text.charCodeAt(len - 1) === 61) pad = text.charCodeAt(len - 2) === 61 ? 2 : 1;
-  const out = new Uint8Array((len / 4) * 3 - pad);
   let o = 0;
   for (let i = 0; i < len; i += 4) {
     const last = i + 4 === len;
@@ -225,6 +318,13 @@ export function utf8Length(text: string): number {
  * @throws TypeError when the bytes are not valid UTF-8.
  */
 export function fromUtf8(bytes: Uint8Array): string {
+  if (bytes.length >= ASCII_FROM && NodeBuffer !== undefined) {
+    // ASCII is its own Latin-1, and V8 builds a one-byte string from Latin-1 with a copy.
+    const isAscii = nodeIsAscii();
+    if (isAscii !== null && isAscii(bytes)) {
+      return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    }
+  }
   return utf8Decoder.decode(bytes);
 }
 

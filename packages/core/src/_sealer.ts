@@ -6,24 +6,46 @@
  * format A is laid out in place through the one header writer of the format module, with the
  * backend writing IV, ciphertext and tag straight into the message.
  *
+ * A string plaintext is encoded straight into the ciphertext's slot of the message and encrypted
+ * in place by the built-in backends (they read it all before they write the ciphertext over it),
+ * so the UTF-8 bytes never exist anywhere else and are gone once the call returns.
+ *
+ * Decryption with a cached key ({@link Sealer.openCached}) is one synchronous stretch: the base64
+ * is decoded into a scratch buffer, the key blob is lent to the provider's `cachedDataKey` in a
+ * buffer of its own that holds nothing but the blob, and the message is opened before anything
+ * else can run.
+ *
  * No `await` here: the single-message methods and the batches call these synchronous steps around
- * their own one provider call, so the hot path keeps one `await` and no closure per call.
+ * their own one provider call, so the hot path keeps at most one `await` and no closure per call.
  * @module
  */
-import { utf8Into } from './_bytes.js';
+import { allocUnfilled, DecodeScratch, utf8Into } from './_bytes.js';
+import type { KeyBlobHeaders } from './_key-blob.js';
 import { afitsInText, aunchanged, TEXT_CHECK_FROM } from './_request.js';
-import type { AeadBackend, PreparedKey } from './aead.js';
+import { type AeadBackend, decryptRaw, isBuiltinBackend, type PreparedKey } from './aead.js';
 import { KeyDestroyedError } from './errors.js';
-import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
+import {
+  type CiphertextFormat,
+  type CiphertextParts,
+  ciphertextBytes,
+  headerLengthA,
+  IV_LENGTH,
+  parseWith,
+  writeHeaderA,
+} from './format.js';
 import { checkDataKey, type DataKey, SharedDataKey, sharedPrepared } from './keys.js';
 
 /**
- * Plaintexts and messages up to this many bytes are laid out in scratch buffers that each Sealer
- * keeps, instead of fresh allocations: the UTF-8 bytes of a string plaintext (zeroed right after
- * use) and, for the base64 methods, the binary message before it is encoded. Both are filled and
- * consumed within one synchronous stretch, so no other call can see them.
+ * Messages up to this many bytes are laid out in scratch buffers that each Sealer keeps, instead
+ * of fresh allocations: for the base64 methods, the binary message before it is encoded and the
+ * decoded message before it is opened; for a custom backend, the UTF-8 bytes of a string
+ * plaintext (zeroed right after use). Each is filled and consumed within one synchronous
+ * stretch, so no other call can see it. 32 KiB holds a 16 KiB field with its header.
  */
-export const SCRATCH_SIZE: number = 16 * 1024;
+export const SCRATCH_SIZE: number = 32 * 1024;
+
+/** A provider's synchronous lookup of a cached key (`KeyProvider.cachedDataKey`). */
+export type CachedLookup = (encryptedKeys: Uint8Array) => DataKey | undefined;
 
 /** How many times a key destroyed between lookup and use is looked up again. */
 const DESTROYED_RETRIES = 3;
@@ -38,11 +60,19 @@ export interface KeyLease {
 /** Leases data keys and seals and opens messages on one backend. */
 export class Sealer {
   readonly backend: AeadBackend;
+  /** The backend is ours: it writes every byte of its output and may encrypt in place. */
+  readonly #builtin: boolean;
   #plaintextScratch: Uint8Array | undefined;
   #messageScratch: Uint8Array | undefined;
+  #decodeScratch: DecodeScratch | undefined;
+  /** The buffer a key blob is lent in, exactly as long as the last blob lent. */
+  #blobScratch: Uint8Array | undefined;
+  /** {@link Sealer.openCached} is running (a provider's lookup may call back into the Envelope). */
+  #opening = false;
 
   constructor(backend: AeadBackend) {
     this.backend = backend;
+    this.#builtin = isBuiltinBackend(backend);
   }
 
   /**
@@ -136,6 +166,9 @@ export class Sealer {
     if (text && total <= SCRATCH_SIZE) {
       this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
       out = this.#messageScratch.subarray(0, total);
+    } else if (this.#builtin) {
+      // Every byte is written below (IV, header, ciphertext, tag) before the message is returned.
+      out = allocUnfilled(total);
     } else out = new Uint8Array(total);
     // Slots: the IV at 0 (from the backend's pool), the tag right after it at IV_LENGTH, CT at ctAt.
     const backend = this.backend;
@@ -144,6 +177,19 @@ export class Sealer {
     const iv = out.subarray(0, IV_LENGTH);
     if (typeof plaintext !== 'string') {
       backend.encrypt(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
+      return out;
+    }
+    if (this.#builtin) {
+      // In place: the UTF-8 bytes go into the ciphertext's slot, and the ciphertext over them.
+      const slot = out.subarray(ctAt, total);
+      try {
+        // The length was taken from the same string, so the encoding fills the slot exactly.
+        if (utf8Into(plaintext, slot) !== length) throw new Error('UTF-8 length changed while encrypting');
+        backend.encrypt(prepared, iv, slot, aad, out, ctAt, IV_LENGTH);
+      } catch (e) {
+        slot.fill(0);
+        throw e;
+      }
       return out;
     }
     let pt: Uint8Array;
@@ -163,10 +209,69 @@ export class Sealer {
 
   /**
    * Opens one parsed message under a prepared key.
-   * @returns The plaintext bytes (the caller's).
+   * @returns The plaintext bytes (the caller's; a `Buffer` from the fast backend: give a caller
+   *   `plainBytes` of it).
    * @throws DecryptionError when authentication fails.
    */
   open(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Uint8Array {
-    return this.backend.decrypt(prepared, parts.iv, parts.ciphertext, parts.tag, aad);
+    return decryptRaw(this.backend, prepared, parts.iv, parts.ciphertext, parts.tag, aad);
+  }
+
+  /**
+   * Decrypts one message when the provider has its key at hand, in one synchronous stretch: the
+   * base64 is decoded into the scratch buffer (a message of at most {@link SCRATCH_SIZE} bytes),
+   * the message is parsed (every length checked before the lookup), the key blob is lent to
+   * `lookup` and the message opened under the key it returns.
+   *
+   * The lookup sees the blob only: a buffer of its own (its `.buffer` is exactly the blob, never
+   * the decoded message or Node's shared pool), which the next call overwrites, so a provider must
+   * not keep it. For the .NET variant it is the decoded blob, in fresh memory.
+   * @returns The plaintext bytes (the caller's), or `undefined` when the provider does not have
+   *   the key (or it was destroyed meanwhile): the caller then takes the path through
+   *   `decryptDataKey`, and decodes and parses again.
+   * @throws FormatError when the message is malformed (no lookup is made); DecryptionError when
+   *   authentication fails; KeyProviderError on a malformed key; what `lookup` throws.
+   */
+  openCached(
+    ciphertext: string | Uint8Array,
+    format: CiphertextFormat | undefined,
+    headers: KeyBlobHeaders,
+    aad: Uint8Array | undefined,
+    lookup: CachedLookup,
+  ): Uint8Array | undefined {
+    // A lookup that calls back into this Envelope gets the plain path, not our scratch buffers.
+    if (this.#opening) return undefined;
+    this.#opening = true;
+    try {
+      let bytes: Uint8Array;
+      if (typeof ciphertext === 'string') {
+        this.#decodeScratch ??= new DecodeScratch(SCRATCH_SIZE);
+        // A longer message is decoded as on the other path (it may be a slice of Node's pool).
+        bytes = this.#decodeScratch.decode(ciphertext, 'ciphertext') ?? ciphertextBytes(ciphertext);
+      } else bytes = ciphertextBytes(ciphertext);
+      const parts = parseWith(bytes, format, headers);
+      const dk = lookup(headers.textBlob(parts.encryptedKeys) ?? this.#lend(parts.encryptedKeys));
+      if (dk === undefined) return undefined;
+      const prepared = this.preparedOrRetry(dk, 0);
+      if (prepared === undefined) return undefined;
+      try {
+        return this.open(prepared, parts, aad);
+      } finally {
+        this.release(dk, prepared);
+      }
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  /** `k` copied into the blob scratch, which is made again when the length changes. */
+  #lend(k: Uint8Array): Uint8Array {
+    let b = this.#blobScratch;
+    if (b === undefined || b.length !== k.length) {
+      b = new Uint8Array(k.length);
+      this.#blobScratch = b;
+    }
+    b.set(k);
+    return b;
   }
 }

@@ -256,6 +256,21 @@ class FastBackend implements AeadBackend {
     tag: Uint8Array,
     aad: Uint8Array | undefined,
   ): Uint8Array {
+    return plainBytes(this.decryptRaw(key, iv, ciphertext, tag, aad));
+  }
+
+  /**
+   * {@link FastBackend.decrypt} without the last step: the plaintext as `node:crypto` returns it,
+   * a `Buffer` of its own memory, which the Envelope turns into text without another view.
+   * @internal
+   */
+  decryptRaw(
+    key: PreparedKey,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array | undefined,
+  ): Uint8Array {
     checkIv(iv);
     // Without authTagLength OpenSSL would accept a truncated tag; ours is always 16 bytes.
     if (tag.length !== TAG_LENGTH) throw new DecryptionError();
@@ -271,7 +286,7 @@ class FastBackend implements AeadBackend {
       pt.fill(0);
       throw new DecryptionError({ cause });
     }
-    return pt.constructor === Uint8Array ? pt : new Uint8Array(pt.buffer, pt.byteOffset, pt.byteLength);
+    return pt;
   }
 
   fillIv(out: Uint8Array, offset: number): void {
@@ -281,6 +296,45 @@ class FastBackend implements AeadBackend {
 
 let portable: PortableBackend | undefined;
 let fast: FastBackend | null | undefined;
+
+/**
+ * `bytes` as a plain `Uint8Array` (a `Buffer` is one too, but its `slice` shares memory where a
+ * Uint8Array's copies): what every byte result of ours is.
+ * @internal
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Decrypts as `backend.decrypt` does; the built-in fast backend may return a `Buffer` (see
+ * {@link plainBytes}).
+ * @internal
+ */
+export function decryptRaw(
+  backend: AeadBackend,
+  key: PreparedKey,
+  iv: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  aad: Uint8Array | undefined,
+): Uint8Array {
+  return backend instanceof FastBackend
+    ? backend.decryptRaw(key, iv, ciphertext, tag, aad)
+    : backend.decrypt(key, iv, ciphertext, tag, aad);
+}
+
+/**
+ * Whether `backend` is one of ours: it writes every byte of the ciphertext and the tag, and it
+ * reads the whole plaintext before it writes the ciphertext, so a plaintext in the ciphertext's
+ * own slot may be encrypted in place.
+ * @internal
+ */
+export function isBuiltinBackend(backend: AeadBackend): boolean {
+  return backend instanceof FastBackend || backend instanceof PortableBackend;
+}
 
 /**
  * The portable backend (@noble/ciphers), available in every runtime.

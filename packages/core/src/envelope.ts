@@ -16,9 +16,9 @@ import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { encryptRequest, messageText, requestAad, signalOptions, textOf } from './_request.js';
-import { Sealer } from './_sealer.js';
-import { selectBackend } from './aead.js';
-import { aboolean, aobject, aoptions, kindOf } from './assert.js';
+import { type CachedLookup, Sealer } from './_sealer.js';
+import { plainBytes, selectBackend } from './aead.js';
+import { aboolean, aobject, aoptions, asignal, kindOf } from './assert.js';
 import {
   type DecryptedFields,
   type DecryptFieldList,
@@ -54,6 +54,9 @@ const ENVELOPE_OPTIONS: ReadonlySet<string> = new Set([
 
 const identity = <T>(x: T): T => x;
 
+/** The options of a call that passes none (one object for all of them: no allocation per call). */
+const NO_OPTIONS: DecryptOptions = Object.freeze({});
+
 /**
  * Envelope encryption with AES-256-GCM under data keys from a {@link KeyProvider}.
  *
@@ -80,6 +83,8 @@ export class Envelope {
   /** Where data keys for encryption come from: `#keys`, or its .NET-variant view. */
   readonly #createKeys: Pick<KeyProvider, 'createDataKey'>;
   readonly #sealer: Sealer;
+  /** The provider's `cachedDataKey`, bound, when it has one (read once, like its headers). */
+  readonly #cachedLookup: CachedLookup | undefined;
   readonly #requireTenant: boolean;
   readonly #headers: KeyBlobHeaders;
   readonly #policy: BatchPolicy;
@@ -108,6 +113,8 @@ export class Envelope {
     }
     this.#keys = keys as KeyProvider;
     this.#sealer = new Sealer(selectBackend(options.backend ?? 'auto'));
+    const cached = (keys as KeyProvider).cachedDataKey;
+    this.#cachedLookup = typeof cached === 'function' ? cached.bind(keys) : undefined;
     this.#requireTenant =
       options.requireTenant === undefined ? false : aboolean(options.requireTenant, 'requireTenant');
     // Headers are read once: a provider's set is fixed for its life.
@@ -182,6 +189,15 @@ export class Envelope {
     aobject(options, 'decrypt options');
     const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
     const headers = this.#headers;
+    const lookup = this.#cachedLookup;
+    if (lookup !== undefined) {
+      const signal = asignal(options.signal, 'decrypt options.signal');
+      // An aborted call goes to decryptDataKey, which rejects it as before.
+      if (signal === undefined || !signal.aborted) {
+        const bytes = this.#sealer.openCached(ciphertext, options.format, headers, aad, lookup);
+        if (bytes !== undefined) return finish(bytes);
+      }
+    }
     const parts = parseWith(ciphertextBytes(ciphertext), options.format, headers);
     const keyOpts = signalOptions(options.signal);
     // The provider gets the key blob in memory of its own: `parts` are views into the decoded
@@ -253,8 +269,8 @@ export class Envelope {
    * const bytes = await envelope.decrypt(ct, { aad: 'users/42/ssn' });
    * ```
    */
-  decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<Uint8Array> {
-    return this.#decryptOne(ciphertext, options, identity);
+  decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = NO_OPTIONS): Promise<Uint8Array> {
+    return this.#decryptOne(ciphertext, options, plainBytes);
   }
 
   /**
@@ -268,7 +284,7 @@ export class Envelope {
    * const ssn = await envelope.decryptToString(ct, { aad: 'users/42/ssn' });
    * ```
    */
-  decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<string> {
+  decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = NO_OPTIONS): Promise<string> {
     return this.#decryptOne(ciphertext, options, textOf);
   }
 
