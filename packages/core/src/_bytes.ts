@@ -321,7 +321,7 @@ export function fromUtf8(bytes: Uint8Array): string {
   if (bytes.length >= ASCII_FROM && NodeBuffer !== undefined) {
     // ASCII is its own Latin-1, and V8 builds a one-byte string from Latin-1 with a copy.
     const isAscii = nodeIsAscii();
-    if (isAscii !== null && isAscii(bytes)) {
+    if (isAscii?.(bytes) === true) {
       return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     }
   }

@@ -83,8 +83,8 @@ export class Envelope {
   /** Where data keys for encryption come from: `#keys`, or its .NET-variant view. */
   readonly #createKeys: Pick<KeyProvider, 'createDataKey'>;
   readonly #sealer: Sealer;
-  /** The provider's `cachedDataKey`, bound, when it has one (read once, like its headers). */
-  readonly #cachedLookup: CachedLookup | undefined;
+  /** The provider, when it has `cachedDataKey` (read once, like its headers). */
+  readonly #cachedKeys: CachedLookup | undefined;
   readonly #requireTenant: boolean;
   readonly #headers: KeyBlobHeaders;
   readonly #policy: BatchPolicy;
@@ -113,8 +113,8 @@ export class Envelope {
     }
     this.#keys = keys as KeyProvider;
     this.#sealer = new Sealer(selectBackend(options.backend ?? 'auto'));
-    const cached = (keys as KeyProvider).cachedDataKey;
-    this.#cachedLookup = typeof cached === 'function' ? cached.bind(keys) : undefined;
+    this.#cachedKeys =
+      typeof (keys as KeyProvider).cachedDataKey === 'function' ? (keys as CachedLookup) : undefined;
     this.#requireTenant =
       options.requireTenant === undefined ? false : aboolean(options.requireTenant, 'requireTenant');
     // Headers are read once: a provider's set is fixed for its life.
@@ -180,24 +180,42 @@ export class Envelope {
     }
   }
 
-  /** Decrypts one message and hands the plaintext to `finish`. */
-  async #decryptOne<T>(
+  /**
+   * Decrypts one message and hands the plaintext to `finish`. With a key the provider has at hand
+   * (`cachedDataKey`) it all happens now and no promise is awaited; else the message goes the
+   * way of {@link Envelope.#decryptAwaited}. A throw is the returned promise's rejection.
+   */
+  #decryptOne<T>(
     ciphertext: string | Uint8Array,
     options: DecryptOptions,
     finish: (plaintext: Uint8Array) => T,
   ): Promise<T> {
-    aobject(options, 'decrypt options');
-    const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
-    const headers = this.#headers;
-    const lookup = this.#cachedLookup;
-    if (lookup !== undefined) {
-      const signal = asignal(options.signal, 'decrypt options.signal');
-      // An aborted call goes to decryptDataKey, which rejects it as before.
-      if (signal === undefined || !signal.aborted) {
-        const bytes = this.#sealer.openCached(ciphertext, options.format, headers, aad, lookup);
-        if (bytes !== undefined) return finish(bytes);
+    try {
+      aobject(options, 'decrypt options');
+      const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
+      const cached = this.#cachedKeys;
+      if (cached !== undefined) {
+        const signal = asignal(options.signal, 'decrypt options.signal');
+        // An aborted call goes to decryptDataKey, which rejects it as before.
+        if (signal === undefined || !signal.aborted) {
+          const bytes = this.#sealer.openCached(ciphertext, options.format, this.#headers, aad, cached);
+          if (bytes !== undefined) return Promise.resolve(finish(bytes));
+        }
       }
+      return this.#decryptAwaited(ciphertext, options, aad, finish);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  /** {@link Envelope.#decryptOne} through the provider's `decryptDataKey`. */
+  async #decryptAwaited<T>(
+    ciphertext: string | Uint8Array,
+    options: DecryptOptions,
+    aad: Uint8Array | undefined,
+    finish: (plaintext: Uint8Array) => T,
+  ): Promise<T> {
+    const headers = this.#headers;
     const parts = parseWith(ciphertextBytes(ciphertext), options.format, headers);
     const keyOpts = signalOptions(options.signal);
     // The provider gets the key blob in memory of its own: `parts` are views into the decoded
