@@ -193,9 +193,9 @@ export class Envelope {
     try {
       aobject(options, 'decrypt options');
       const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
+      const signal = asignal(options.signal, 'decrypt options.signal');
       const cached = this.#cachedKeys;
       if (cached !== undefined) {
-        const signal = asignal(options.signal, 'decrypt options.signal');
         // An aborted call goes to decryptDataKey, which rejects it as before.
         if (signal === undefined || !signal.aborted) {
           const bytes = this.#sealer.openCached(ciphertext, options.format, this.#headers, aad, cached);
