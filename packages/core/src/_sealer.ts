@@ -129,10 +129,102 @@ export class Sealer {
     for (let attempt = 0; ; attempt++) {
       const dataKey = await fetch();
       const prepared = this.preparedOrRetry(dataKey, attempt);
-      if (prepared !== undefined) {
-        return { prepared, dataKey, release: () => this.release(dataKey, prepared) };
+      if (prepared === undefined) continue;
+      // A backend with an asynchronous side gets its key ready once for the whole group.
+      if (this.backend.asyncFrom !== undefined) {
+        let ok: boolean;
+        try {
+          ok = await this.readyOrRetry(dataKey, prepared, attempt);
+        } catch (e) {
+          this.release(dataKey, prepared);
+          throw e;
+        }
+        if (!ok) {
+          this.release(dataKey, prepared);
+          continue;
+        }
+      }
+      return { prepared, dataKey, release: () => this.release(dataKey, prepared) };
+    }
+  }
+
+  /** Whether a message of `length` bytes goes through the backend's asynchronous methods. */
+  isAsync(length: number): boolean {
+    const from = this.backend.asyncFrom;
+    return from !== undefined && length >= from;
+  }
+
+  /**
+   * Gets `prepared` ready for the backend's asynchronous methods (WebCrypto imports the key),
+   * then checks that the key it was prepared from is still alive.
+   * @returns `false` when a shared key was destroyed meanwhile and the caller may ask the
+   *   provider again (`attempt` below the retry limit).
+   * @throws KeyDestroyedError when it was destroyed and no attempt is left; what the backend throws.
+   */
+  async readyOrRetry(dk: DataKey, prepared: PreparedKey, attempt: number): Promise<boolean> {
+    const wait = this.backend.prepareAsync?.(prepared);
+    try {
+      if (wait !== undefined) await wait;
+    } catch (e) {
+      if (!(dk instanceof SharedDataKey && dk.destroyed)) throw e;
+    }
+    if (dk instanceof SharedDataKey && dk.destroyed) {
+      if (attempt < DESTROYED_RETRIES) return false;
+      throw new KeyDestroyedError();
+    }
+    return true;
+  }
+
+  /**
+   * {@link Sealer.seal} through the backend's `encryptAsync`, once {@link Sealer.readyOrRetry}
+   * said yes, with no `await` before the backend has read its inputs: the byte plaintext's length
+   * is checked again here, a string is encoded into the message's ciphertext slot, handed over
+   * and zeroed as soon as the backend has read it. The message is in memory of its own (never a
+   * scratch buffer: it is written after an `await`).
+   * @throws As {@link Sealer.seal}; what the backend rejects with.
+   */
+  async sealAsync(
+    dk: DataKey,
+    prepared: PreparedKey,
+    plaintext: string | Uint8Array,
+    length: number,
+    aad: Uint8Array | undefined,
+    text: boolean,
+  ): Promise<Uint8Array> {
+    if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
+    const keyBlob = dk instanceof SharedDataKey ? dk : dk.encryptedKeys;
+    const kLen = keyBlob instanceof SharedDataKey ? keyBlob.encryptedKeysLength : keyBlob.length;
+    const total = headerLengthA(kLen) + length;
+    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
+    const out = this.#builtin ? allocUnfilled(total) : new Uint8Array(total);
+    const backend = this.backend;
+    backend.fillIv(out, 0);
+    const ctAt = writeHeaderA(out, keyBlob);
+    const iv = out.subarray(0, IV_LENGTH);
+    let sealed: Promise<void>;
+    if (typeof plaintext !== 'string') {
+      sealed = backend.encryptAsync!(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
+    } else {
+      const slot = out.subarray(ctAt, total);
+      try {
+        if (utf8Into(plaintext, slot) !== length) throw new Error('UTF-8 length changed while encrypting');
+        sealed = backend.encryptAsync!(prepared, iv, slot, aad, out, ctAt, IV_LENGTH);
+      } finally {
+        // The backend has read it; the ciphertext is written over the zeros when it settles.
+        slot.fill(0);
       }
     }
+    await sealed;
+    return out;
+  }
+
+  /**
+   * {@link Sealer.open} through the backend's `decryptAsync` (after {@link Sealer.readyOrRetry}).
+   * @returns The plaintext bytes (the caller's).
+   * @throws DecryptionError when authentication fails.
+   */
+  openAsync(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Promise<Uint8Array> {
+    return this.backend.decryptAsync!(prepared, parts.iv, parts.ciphertext, parts.tag, aad);
   }
 
   /**
@@ -262,6 +354,8 @@ export class Sealer {
         bytes = this.#decodeScratch.decode(ciphertext, 'ciphertext') ?? ciphertextBytes(ciphertext);
       } else bytes = ciphertextBytes(ciphertext);
       const parts = parseWith(bytes, format, headers);
+      // A message for the backend's asynchronous side takes the awaited path (it crosses an await).
+      if (this.isAsync(parts.ciphertext.length)) return undefined;
       const dk = keys.cachedDataKey(headers.textBlob(parts.encryptedKeys) ?? this.#lend(parts.encryptedKeys));
       if (dk === undefined) return undefined;
       const prepared = this.preparedOrRetry(dk, 0);

@@ -1,12 +1,17 @@
 /**
- * AES-256-GCM (NIST SP 800-38D) behind one small interface, with two implementations that give
+ * AES-256-GCM (NIST SP 800-38D) behind one small interface, with three implementations that give
  * identical bytes for the same key, IV, AAD and plaintext:
  *
  * - `portable`: @noble/ciphers `gcm`, pure JavaScript, runs in every runtime.
  * - `fast`: OpenSSL through `node:crypto`, loaded at run time with `process.getBuiltinModule`
  *   (never a static import, so bundles for browsers and edge runtimes stay free of Node).
+ * - `web`: WebCrypto (`crypto.subtle`) for browsers and edge runtimes, asynchronous (see the web
+ *   backend module); its synchronous interface is noble's.
  *
- * Both take the 12-byte IV of formats A and B and the 32-byte IV of the legacy layout (GCM hashes
+ * `'auto'` picks `fast` where `node:crypto` exists, else `web` where `crypto.subtle` does (a
+ * browser page served over https or from localhost, a Worker), else `portable`.
+ *
+ * All take the 12-byte IV of formats A and B and the 32-byte IV of the legacy layout (GCM hashes
  * an IV that is not 96 bits long into the initial counter, §7.1 step 2), and always a 16-byte tag.
  *
  * ## IVs from a pool
@@ -20,10 +25,11 @@
  * bound is that of random 96-bit IVs: at most 2^32 messages per data key (§8.3).
  * @module
  */
-import { gcm } from '@noble/ciphers/aes.js';
-import { abytes, copyBytes, kindOf } from './assert.js';
+import { checkIv, IvPool, KEY_LENGTH, KeyCopy, nobleDecrypt, nobleEncrypt, webRandom } from './_gcm.js';
+import { WebBackend, webSubtle } from './_web.js';
+import { abytes, afunction, aint, kindOf } from './assert.js';
 import { DecryptionError } from './errors.js';
-import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
+import { TAG_LENGTH } from './format.js';
 
 /** A key prepared for repeated use by one backend. It owns a copy of the key; `destroy` zeroes it. */
 export interface PreparedKey {
@@ -31,9 +37,13 @@ export interface PreparedKey {
   destroy(): void;
 }
 
-/** One AES-256-GCM implementation. */
+/**
+ * One AES-256-GCM implementation. The synchronous `encrypt`/`decrypt` are required; a backend
+ * that is faster asynchronously (WebCrypto) adds `asyncFrom`, `prepareAsync`, `encryptAsync` and
+ * `decryptAsync`, and the Envelope then awaits those for messages of `asyncFrom` bytes or more.
+ */
 export interface AeadBackend {
-  /** `'fast'` or `'portable'` for the built-in backends. */
+  /** `'fast'`, `'portable'` or `'web'` for the built-in backends. */
   readonly name: string;
   /**
    * Copies `key` (32 bytes) into a handle for repeated use; the caller may zero `key` afterwards.
@@ -66,68 +76,48 @@ export interface AeadBackend {
   ): Uint8Array;
   /** Writes a fresh random 12-byte IV into `out` at `offset`. */
   fillIv(out: Uint8Array, offset: number): void;
-}
-
-/** Which backend an Envelope uses: `'auto'` picks `fast` where `node:crypto` exists. */
-export type BackendChoice = 'auto' | 'fast' | 'portable' | AeadBackend;
-
-const KEY_LENGTH = 32;
-const POOL_SIZE = 341 * IV_LENGTH;
-
-function checkIv(iv: Uint8Array): void {
-  if (iv.length !== IV_LENGTH && iv.length !== LEGACY_IV_LENGTH) {
-    throw new RangeError(`iv must be ${IV_LENGTH} or ${LEGACY_IV_LENGTH} bytes, got ${iv.length}`);
-  }
-}
-
-/** Hands out disjoint 12-byte slices of CSPRNG output (see the module comment for why this is safe). */
-class IvPool {
-  readonly #fill: (b: Uint8Array) => void;
-  readonly #pool = new Uint8Array(POOL_SIZE);
-  #offset = POOL_SIZE;
-  #pid: number | undefined;
-
-  constructor(fill: (b: Uint8Array) => void) {
-    this.#fill = fill;
-  }
-
-  next(out: Uint8Array, offset: number): void {
-    const pid = currentPid();
-    if (this.#offset === POOL_SIZE || pid !== this.#pid) {
-      this.#fill(this.#pool);
-      this.#offset = 0;
-      this.#pid = pid;
-    }
-    const o = this.#offset;
-    const p = this.#pool;
-    for (let i = 0; i < IV_LENGTH; i++) out[offset + i] = p[o + i]!;
-    this.#offset = o + IV_LENGTH;
-  }
-}
-
-function currentPid(): number | undefined {
-  return (globalThis as { process?: { pid?: number } }).process?.pid;
-}
-
-function webRandom(b: Uint8Array): void {
-  // getRandomValues fills at most 65536 bytes a call; the pool is smaller.
-  globalThis.crypto.getRandomValues(b);
+  /**
+   * Optional, with the three methods below: messages of at least this many bytes (plaintext
+   * when encrypting, ciphertext when decrypting) go through `encryptAsync`/`decryptAsync`.
+   */
+  readonly asyncFrom?: number;
+  /**
+   * Optional: finishes preparing `key` for the asynchronous methods (WebCrypto's `importKey`);
+   * `undefined` when it is ready. The Envelope awaits it, then checks its inputs again, then
+   * calls `encryptAsync`/`decryptAsync` with no `await` in between.
+   */
+  prepareAsync?(key: PreparedKey): Promise<void> | undefined;
+  /**
+   * Optional: {@link AeadBackend.encrypt}, asynchronously. Reads `iv`, `plaintext` and `aad`
+   * before it returns (the caller may zero or reuse them then); writes `out` when it settles.
+   */
+  encryptAsync?(
+    key: PreparedKey,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array | undefined,
+    out: Uint8Array,
+    ctOffset: number,
+    tagOffset: number,
+  ): Promise<void>;
+  /**
+   * Optional: {@link AeadBackend.decrypt}, asynchronously. Reads its inputs before it returns;
+   * rejects with DecryptionError when authentication fails, and releases no plaintext then.
+   */
+  decryptAsync?(
+    key: PreparedKey,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array | undefined,
+  ): Promise<Uint8Array>;
 }
 
 /**
- * The prepared key of both built-in backends: a copy of the key bytes that `destroy` zeroes. Not a
- * `KeyObject` on Node: OpenSSL expands the key on every cipher either way (measured: no faster),
- * and bytes we own can be zeroed, a KeyObject's memory cannot. noble has no prepared form to keep.
+ * Which backend an Envelope uses: `'auto'` picks `fast` where `node:crypto` exists, else `web`
+ * where `crypto.subtle` does, else `portable`.
  */
-class KeyCopy implements PreparedKey {
-  readonly key: Uint8Array;
-  constructor(key: Uint8Array) {
-    this.key = copyBytes(key);
-  }
-  destroy(): void {
-    this.key.fill(0);
-  }
-}
+export type BackendChoice = 'auto' | 'fast' | 'portable' | 'web' | AeadBackend;
 
 /** The portable backend on @noble/ciphers. */
 class PortableBackend implements AeadBackend {
@@ -148,11 +138,7 @@ class PortableBackend implements AeadBackend {
     ctOffset: number,
     tagOffset: number,
   ): void {
-    checkIv(iv);
-    const sealed = gcm((key as KeyCopy).key, iv, aad).encrypt(plaintext);
-    const n = plaintext.length;
-    out.set(sealed.subarray(0, n), ctOffset);
-    out.set(sealed.subarray(n), tagOffset);
+    nobleEncrypt((key as KeyCopy).key, iv, plaintext, aad, out, ctOffset, tagOffset);
   }
 
   decrypt(
@@ -162,20 +148,7 @@ class PortableBackend implements AeadBackend {
     tag: Uint8Array,
     aad: Uint8Array | undefined,
   ): Uint8Array {
-    checkIv(iv);
-    if (tag.length !== TAG_LENGTH) throw new DecryptionError();
-    // noble wants CT ‖ TAG in one buffer; format A stores the tag before the ciphertext.
-    const joined = new Uint8Array(ciphertext.length + TAG_LENGTH);
-    joined.set(ciphertext, 0);
-    joined.set(tag, ciphertext.length);
-    try {
-      // noble checks the tag (in constant time) before it runs CTR, so no plaintext exists on failure.
-      return gcm((key as KeyCopy).key, iv, aad).decrypt(joined);
-    } catch (cause) {
-      throw new DecryptionError({ cause });
-    } finally {
-      joined.fill(0);
-    }
+    return nobleDecrypt((key as KeyCopy).key, iv, ciphertext, tag, aad);
   }
 
   fillIv(out: Uint8Array, offset: number): void {
@@ -296,6 +269,7 @@ class FastBackend implements AeadBackend {
 
 let portable: PortableBackend | undefined;
 let fast: FastBackend | null | undefined;
+let web: WebBackend | null | undefined;
 
 /**
  * `bytes` as a plain `Uint8Array` (a `Buffer` is one too, but its `slice` shares memory where a
@@ -333,7 +307,9 @@ export function decryptRaw(
  * @internal
  */
 export function isBuiltinBackend(backend: AeadBackend): boolean {
-  return backend instanceof FastBackend || backend instanceof PortableBackend;
+  return (
+    backend instanceof FastBackend || backend instanceof PortableBackend || backend instanceof WebBackend
+  );
 }
 
 /**
@@ -367,23 +343,49 @@ export function fastBackend(): AeadBackend | undefined {
 }
 
 /**
+ * The web backend (WebCrypto, with @noble/ciphers for its synchronous interface), or `undefined`
+ * when the runtime has no `crypto.subtle` (a page served over plain http from another host than
+ * localhost, some embedded runtimes).
+ * @returns The backend, or `undefined`.
+ * @example
+ * ```ts
+ * new Envelope({ keys, backend: webBackend() ?? portableBackend() });
+ * ```
+ */
+export function webBackend(): AeadBackend | undefined {
+  if (web === undefined) {
+    const subtle = webSubtle();
+    web = subtle === undefined ? null : new WebBackend(subtle);
+  }
+  return web ?? undefined;
+}
+
+/**
  * Resolves a backend choice.
- * @param choice - `'auto'` (default): fast where available, else portable; `'fast'`, `'portable'`,
- *   or a custom {@link AeadBackend}.
+ * @param choice - `'auto'` (default): fast where available, else web, else portable; `'fast'`,
+ *   `'portable'`, `'web'`, or a custom {@link AeadBackend}.
  * @returns The backend.
- * @throws TypeError when `'fast'` is asked for in a runtime without `node:crypto`, or the choice is unknown.
+ * @throws TypeError when `'fast'` is asked for in a runtime without `node:crypto`, `'web'` in one
+ *   without `crypto.subtle`, the choice is unknown, or a custom backend with `asyncFrom` lacks
+ *   `encryptAsync` or `decryptAsync`; RangeError when its `asyncFrom` is not a non-negative integer.
  * @example
  * ```ts
  * selectBackend('portable').name; // 'portable'
  * ```
  */
 export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
-  if (choice === 'auto') return fastBackend() ?? portableBackend();
+  if (choice === 'auto') return fastBackend() ?? webBackend() ?? portableBackend();
   if (choice === 'portable') return portableBackend();
   if (choice === 'fast') {
     const b = fastBackend();
     if (b === undefined)
       throw new TypeError("backend 'fast' needs node:crypto, which this runtime does not provide");
+    return b;
+  }
+  if (choice === 'web') {
+    const b = webBackend();
+    if (b === undefined)
+      throw new TypeError("backend 'web' needs crypto.subtle, which this runtime does not provide");
     return b;
   }
   if (
@@ -394,8 +396,14 @@ export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
     typeof choice.prepare === 'function' &&
     typeof choice.fillIv === 'function'
   ) {
+    if (choice.asyncFrom !== undefined) {
+      aint(choice.asyncFrom, 0, Number.MAX_SAFE_INTEGER, 'backend.asyncFrom');
+      afunction(choice.encryptAsync, 'backend.encryptAsync');
+      afunction(choice.decryptAsync, 'backend.decryptAsync');
+      if (choice.prepareAsync !== undefined) afunction(choice.prepareAsync, 'backend.prepareAsync');
+    }
     return choice;
   }
   const got = typeof choice === 'string' ? 'another string' : kindOf(choice);
-  throw new TypeError(`backend must be 'auto', 'fast', 'portable' or an AeadBackend, got ${got}`);
+  throw new TypeError(`backend must be 'auto', 'fast', 'portable', 'web' or an AeadBackend, got ${got}`);
 }

@@ -146,7 +146,7 @@ export class Envelope {
     };
   }
 
-  /** The name of the AES-GCM backend in use (`'fast'` or `'portable'`). */
+  /** The name of the AES-GCM backend in use (`'fast'`, `'portable'` or `'web'`). */
   get backend(): string {
     return this.#sealer.backend.name;
   }
@@ -173,6 +173,10 @@ export class Envelope {
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       try {
+        if (sealer.isAsync(r.length)) {
+          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          return finish(await sealer.sealAsync(dk, prepared, plaintext, r.length, r.aad, text));
+        }
         return finish(sealer.seal(dk, prepared, plaintext, r.length, r.aad, text));
       } finally {
         sealer.release(dk, prepared);
@@ -195,14 +199,15 @@ export class Envelope {
       const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
       const signal = asignal(options.signal, 'decrypt options.signal');
       const cached = this.#cachedKeys;
-      if (cached !== undefined) {
-        // An aborted call goes to decryptDataKey, which rejects it as before.
-        if (signal === undefined || !signal.aborted) {
-          const bytes = this.#sealer.openCached(ciphertext, options.format, this.#headers, aad, cached);
-          if (bytes !== undefined) return Promise.resolve(finish(bytes));
-        }
+      // An aborted call goes to decryptDataKey, which rejects it as before.
+      const lookup = cached !== undefined && (signal === undefined || !signal.aborted);
+      // A backend that is asynchronous for every message (WebCrypto) never decrypts right now.
+      const now = lookup && this.#sealer.backend.asyncFrom !== 0;
+      if (now) {
+        const bytes = this.#sealer.openCached(ciphertext, options.format, this.#headers, aad, cached!);
+        if (bytes !== undefined) return Promise.resolve(finish(bytes));
       }
-      return this.#decryptAwaited(ciphertext, options, aad, finish);
+      return this.#decryptAwaited(ciphertext, options, aad, lookup && !now ? cached : undefined, finish);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -213,6 +218,7 @@ export class Envelope {
     ciphertext: string | Uint8Array,
     options: DecryptOptions,
     aad: Uint8Array | undefined,
+    cached: CachedLookup | undefined,
     finish: (plaintext: Uint8Array) => T,
   ): Promise<T> {
     const headers = this.#headers;
@@ -224,13 +230,19 @@ export class Envelope {
     // base64 text (the .NET SDK's variant) is given decoded, as the key service issued it.
     const blob = headers.providerBlob(parts.encryptedKeys);
     const sealer = this.#sealer;
+    const async = sealer.isAsync(parts.ciphertext.length);
     for (let attempt = 0; ; attempt++) {
-      const dk = await this.#keys.decryptDataKey(blob, keyOpts);
+      // The blob is a copy of our own, made for this call: lending it to the lookup is safe.
+      const hit = attempt === 0 ? cached?.cachedDataKey(blob) : undefined;
+      const dk = hit ?? (await this.#keys.decryptDataKey(blob, keyOpts));
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       let bytes: Uint8Array;
       try {
-        bytes = sealer.open(prepared, parts, aad);
+        if (async) {
+          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          bytes = await sealer.openAsync(prepared, parts, aad);
+        } else bytes = sealer.open(prepared, parts, aad);
       } finally {
         sealer.release(dk, prepared);
       }

@@ -19,6 +19,7 @@ export {
   type PreparedKey,
   portableBackend,
   selectBackend,
+  webBackend,
 } from './aead.js';
 export {
   aboolean,

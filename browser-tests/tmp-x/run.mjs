@@ -1,0 +1,16 @@
+import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+import { mkdtempSync } from 'node:fs'; import { tmpdir } from 'node:os'; import { join } from 'node:path';
+const r = await esbuild.build({ entryPoints: [process.argv[2]], bundle: true, format: 'esm', platform: 'browser', write: false, target: 'es2022' });
+const code = r.outputFiles[0].text;
+const files = { '/': ['text/html', '<!doctype html><script type="module" src="/m.js"></script>'], '/m.js': ['text/javascript', `import { run } from './b.js'; window.run = run; document.title='ready';`], '/b.js': ['text/javascript', code] };
+const srv = createServer((q, s) => { const f = files[new URL(q.url, 'http://x').pathname]; if (!f) { s.writeHead(404).end(); return; } s.writeHead(200, { 'content-type': f[0] }).end(f[1]); });
+await new Promise((res) => srv.listen(0, '127.0.0.1', res));
+const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'x-')), { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const page = await ctx.newPage();
+await page.goto(`http://127.0.0.1:${srv.address().port}/`);
+await page.waitForFunction(() => document.title === 'ready');
+const res = await page.evaluate(() => window.run());
+console.log(res.join('\n'));
+await ctx.close(); srv.close();
