@@ -155,7 +155,7 @@ describe('an Envelope with a provider that has cachedDataKey', () => {
         },
       };
       const envelope = new Envelope({ keys });
-      const format = v.format === 'B' ? 'B' : undefined;
+      const format = v.format === 'B' ? ('B' as const) : undefined;
       const opts = { ...(v.aad === null ? {} : { aad: v.aad }), ...(format === undefined ? {} : { format }) };
       expect(await envelope.decryptToString(v.ciphertext_b64, opts)).toBe(v.plaintext);
       expectExactly(lent[0]!, blob);

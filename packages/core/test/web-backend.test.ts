@@ -236,7 +236,14 @@ describe('the web backend', () => {
   test('a byte plaintext is checked again once the key is ready, after the key import', async () => {
     const gate = gated(web);
     const envelope = new Envelope({ keys: new MemoryKeyProvider(), backend: gate.backend });
-    const buffer = new ArrayBuffer(8, { maxByteLength: 16 });
+    const buffer = new (
+      ArrayBuffer as unknown as new (
+        n: number,
+        o: { maxByteLength: number },
+      ) => ArrayBuffer & {
+        resize(n: number): void;
+      }
+    )(8, { maxByteLength: 16 });
     const pt = new Uint8Array(buffer);
     const pending = envelope.encryptToBytes(pt, { context });
     await gate.entered;
