@@ -1,13 +1,13 @@
 /**
- * The parts the built-in AES-256-GCM backends share: the pooled IVs, the prepared key (a copy of
+ * The parts the built-in AES-256-GCM backends share, and the portable backend itself: the pooled IVs, the prepared key (a copy of
  * the key bytes that `destroy` zeroes), the IV length check and AES-GCM on @noble/ciphers (the
  * portable backend, and the synchronous side of the WebCrypto one). Why the IVs come from a pool
  * and why that is safe: see the AEAD module.
  * @module
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import type { PreparedKey } from './aead.js';
-import { copyBytes } from './assert.js';
+import type { AeadBackend, PreparedKey } from './aead.js';
+import { abytes, copyBytes } from './assert.js';
 import { DecryptionError } from './errors.js';
 import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
 
@@ -116,5 +116,53 @@ export function nobleDecrypt(
     throw new DecryptionError({ cause });
   } finally {
     joined.fill(0);
+  }
+}
+
+/**
+ * `bytes` as a plain `Uint8Array` (a `Buffer` is one too, but its `slice` shares memory where a
+ * Uint8Array's copies): what every byte result of ours is.
+ * @internal
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The portable backend on @noble/ciphers. */
+export class PortableBackend implements AeadBackend {
+  readonly name: string = 'portable';
+  readonly #ivs = new IvPool(webRandom);
+
+  prepare(key: Uint8Array): PreparedKey {
+    abytes(key, KEY_LENGTH, 'data key');
+    return new KeyCopy(key);
+  }
+
+  encrypt(
+    key: PreparedKey,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array | undefined,
+    out: Uint8Array,
+    ctOffset: number,
+    tagOffset: number,
+  ): void {
+    nobleEncrypt((key as KeyCopy).key, iv, plaintext, aad, out, ctOffset, tagOffset);
+  }
+
+  decrypt(
+    key: PreparedKey,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array | undefined,
+  ): Uint8Array {
+    return nobleDecrypt((key as KeyCopy).key, iv, ciphertext, tag, aad);
+  }
+
+  fillIv(out: Uint8Array, offset: number): void {
+    this.#ivs.next(out, offset);
   }
 }

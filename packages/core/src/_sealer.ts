@@ -10,37 +10,31 @@
  * in place by the built-in backends (they read it all before they write the ciphertext over it),
  * so the UTF-8 bytes never exist anywhere else and are gone once the call returns.
  *
- * Decryption with a cached key ({@link Sealer.openCached}) is one synchronous stretch: the base64
- * is decoded into a scratch buffer, the key blob is lent to the provider's `cachedDataKey` in a
- * buffer of its own that holds nothing but the blob, and the message is opened before anything
- * else can run.
+ * On Node, decryption with a cached key is one synchronous stretch ({@link Sealer.opener}, from
+ * the Node build's `#cached` module): no promise, no copy of the key blob for the provider.
  *
- * No `await` here: the single-message methods and the batches call these synchronous steps around
- * their own one provider call, so the hot path keeps at most one `await` and no closure per call.
+ * For a backend with an asynchronous side (WebCrypto) there are `readyOrRetry`, `sealAsync` and
+ * `openAsync`: the key is made ready, the inputs checked again, then handed to the backend with no
+ * `await` in between, and nothing that crosses an `await` lives in a scratch buffer.
+ *
+ * The single-message methods and the batches call these steps around their own one provider
+ * call, so the hot path keeps at most one `await` and no closure per call.
  * @module
  */
-import { allocUnfilled, DecodeScratch, utf8Into } from './_bytes.js';
-import type { KeyBlobHeaders } from './_key-blob.js';
+import { createOpener } from '#cached';
+import { allocUnfilled, utf8Into } from './_bytes.js';
+import type { Opener } from './_no-cached.js';
 import { afitsInText, aunchanged, TEXT_CHECK_FROM } from './_request.js';
 import { type AeadBackend, decryptRaw, isBuiltinBackend, type PreparedKey } from './aead.js';
 import { KeyDestroyedError } from './errors.js';
-import {
-  type CiphertextFormat,
-  type CiphertextParts,
-  ciphertextBytes,
-  headerLengthA,
-  IV_LENGTH,
-  parseWith,
-  writeHeaderA,
-} from './format.js';
+import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
 import { checkDataKey, type DataKey, type KeyProvider, SharedDataKey, sharedPrepared } from './keys.js';
 
 /**
  * Messages up to this many bytes are laid out in scratch buffers that each Sealer keeps, instead
- * of fresh allocations: for the base64 methods, the binary message before it is encoded and the
- * decoded message before it is opened; for a custom backend, the UTF-8 bytes of a string
- * plaintext (zeroed right after use). Each is filled and consumed within one synchronous
- * stretch, so no other call can see it. 32 KiB holds a 16 KiB field with its header.
+ * of fresh allocations: for the base64 methods, the binary message before it is encoded, and on
+ * Node the decoded message before it is opened. Each is filled and consumed within one
+ * synchronous stretch, so no other call can see it. 32 KiB holds a 16 KiB field with its header.
  */
 export const SCRATCH_SIZE: number = 32 * 1024;
 
@@ -70,17 +64,14 @@ export class Sealer {
   readonly backend: AeadBackend;
   /** The backend is ours: it writes every byte of its output and may encrypt in place. */
   readonly #builtin: boolean;
-  #plaintextScratch: Uint8Array | undefined;
   #messageScratch: Uint8Array | undefined;
-  #decodeScratch: DecodeScratch | undefined;
-  /** The buffer a key blob is lent in, exactly as long as the last blob lent. */
-  #blobScratch: Uint8Array | undefined;
-  /** {@link Sealer.openCached} is running (a provider's lookup may call back into the Envelope). */
-  #opening = false;
+  /** Decrypts with a key the provider has at hand, right now: in the Node build only. */
+  readonly opener: Opener | undefined;
 
   constructor(backend: AeadBackend) {
     this.backend = backend;
     this.#builtin = isBuiltinBackend(backend);
+    this.opener = createOpener?.(this);
   }
 
   /**
@@ -130,21 +121,17 @@ export class Sealer {
       const dataKey = await fetch();
       const prepared = this.preparedOrRetry(dataKey, attempt);
       if (prepared === undefined) continue;
+      const release = () => this.release(dataKey, prepared);
       // A backend with an asynchronous side gets its key ready once for the whole group.
-      if (this.backend.asyncFrom !== undefined) {
-        let ok: boolean;
-        try {
-          ok = await this.readyOrRetry(dataKey, prepared, attempt);
-        } catch (e) {
-          this.release(dataKey, prepared);
-          throw e;
+      try {
+        if (this.backend.asyncFrom === undefined || (await this.readyOrRetry(dataKey, prepared, attempt))) {
+          return { prepared, dataKey, release };
         }
-        if (!ok) {
-          this.release(dataKey, prepared);
-          continue;
-        }
+      } catch (e) {
+        release();
+        throw e;
       }
-      return { prepared, dataKey, release: () => this.release(dataKey, prepared) };
+      release();
     }
   }
 
@@ -162,13 +149,13 @@ export class Sealer {
    * @throws KeyDestroyedError when it was destroyed and no attempt is left; what the backend throws.
    */
   async readyOrRetry(dk: DataKey, prepared: PreparedKey, attempt: number): Promise<boolean> {
-    const wait = this.backend.prepareAsync?.(prepared);
+    const shared = dk instanceof SharedDataKey;
     try {
-      if (wait !== undefined) await wait;
+      await this.backend.prepareAsync?.(prepared);
     } catch (e) {
-      if (!(dk instanceof SharedDataKey && dk.destroyed)) throw e;
+      if (!(shared && dk.destroyed)) throw e;
     }
-    if (dk instanceof SharedDataKey && dk.destroyed) {
+    if (shared && dk.destroyed) {
       if (attempt < DESTROYED_RETRIES) return false;
       throw new KeyDestroyedError();
     }
@@ -191,28 +178,22 @@ export class Sealer {
     aad: Uint8Array | undefined,
     text: boolean,
   ): Promise<Uint8Array> {
-    if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
-    const keyBlob = dk instanceof SharedDataKey ? dk : dk.encryptedKeys;
-    const kLen = keyBlob instanceof SharedDataKey ? keyBlob.encryptedKeysLength : keyBlob.length;
-    const total = headerLengthA(kLen) + length;
-    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
-    const out = this.#builtin ? allocUnfilled(total) : new Uint8Array(total);
-    const backend = this.backend;
-    backend.fillIv(out, 0);
-    const ctAt = writeHeaderA(out, keyBlob);
+    const out = this.#layout(dk, plaintext, length, text, false);
+    const ctAt = out.length - length;
     const iv = out.subarray(0, IV_LENGTH);
-    let sealed: Promise<void>;
+    const encryptAsync = this.backend.encryptAsync!.bind(this.backend);
     if (typeof plaintext !== 'string') {
-      sealed = backend.encryptAsync!(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
-    } else {
-      const slot = out.subarray(ctAt, total);
-      try {
-        if (utf8Into(plaintext, slot) !== length) throw new Error('UTF-8 length changed while encrypting');
-        sealed = backend.encryptAsync!(prepared, iv, slot, aad, out, ctAt, IV_LENGTH);
-      } finally {
-        // The backend has read it; the ciphertext is written over the zeros when it settles.
-        slot.fill(0);
-      }
+      await encryptAsync(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
+      return out;
+    }
+    const slot = out.subarray(ctAt);
+    let sealed: Promise<void>;
+    try {
+      if (utf8Into(plaintext, slot) !== length) throw new Error('UTF-8 length changed while encrypting');
+      sealed = encryptAsync(prepared, iv, slot, aad, out, ctAt, IV_LENGTH);
+    } finally {
+      // The backend has read it; the ciphertext is written over the zeros when it settles.
+      slot.fill(0);
     }
     await sealed;
     return out;
@@ -247,67 +228,67 @@ export class Sealer {
     aad: Uint8Array | undefined,
     text: boolean,
   ): Uint8Array {
-    // A byte plaintext is not copied at call time: check it survived the key request unchanged.
-    if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
-    let keyBlob: Uint8Array | SharedDataKey;
-    let kLen: number;
-    if (dk instanceof SharedDataKey) {
-      // Its blob is copied into the message by the header writer, without a copy of its own.
-      keyBlob = dk;
-      kLen = dk.encryptedKeysLength;
-    } else {
-      keyBlob = dk.encryptedKeys;
-      kLen = keyBlob.length;
-    }
-    const total = headerLengthA(kLen) + length;
-    let out: Uint8Array;
-    // Checked before the key request from the plaintext's length alone; here with the key blob.
-    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
-    if (text && total <= MAX_MESSAGE_SCRATCH) {
-      let scratch = this.#messageScratch;
-      if (scratch === undefined || scratch.length < total) {
-        scratch = total <= SCRATCH_SIZE ? new Uint8Array(SCRATCH_SIZE) : allocUnfilled(total);
-        this.#messageScratch = scratch;
-      }
-      out = scratch.subarray(0, total);
-    } else if (this.#builtin) {
-      // Every byte is written below (IV, header, ciphertext, tag) before the message is returned.
-      out = allocUnfilled(total);
-    } else out = new Uint8Array(total);
-    // Slots: the IV at 0 (from the backend's pool), the tag right after it at IV_LENGTH, CT at ctAt.
-    const backend = this.backend;
-    backend.fillIv(out, 0);
-    const ctAt = writeHeaderA(out, keyBlob);
+    const out = this.#layout(dk, plaintext, length, text, true);
+    const ctAt = out.length - length;
     const iv = out.subarray(0, IV_LENGTH);
+    const backend = this.backend;
     if (typeof plaintext !== 'string') {
       backend.encrypt(prepared, iv, plaintext, aad, out, ctAt, IV_LENGTH);
       return out;
     }
-    if (this.#builtin) {
-      // In place: the UTF-8 bytes go into the ciphertext's slot, and the ciphertext over them.
-      const slot = out.subarray(ctAt, total);
-      try {
-        // The length was taken from the same string, so the encoding fills the slot exactly.
-        if (utf8Into(plaintext, slot) !== length) throw new Error('UTF-8 length changed while encrypting');
-        backend.encrypt(prepared, iv, slot, aad, out, ctAt, IV_LENGTH);
-      } catch (e) {
-        slot.fill(0);
-        throw e;
-      }
-      return out;
-    }
-    let pt: Uint8Array;
-    if (length <= SCRATCH_SIZE) {
-      this.#plaintextScratch ??= new Uint8Array(SCRATCH_SIZE);
-      pt = this.#plaintextScratch.subarray(0, length);
-    } else pt = new Uint8Array(length);
+    // The built-in backends encrypt in place: the UTF-8 bytes go into the ciphertext's slot, and
+    // the ciphertext over them. A custom backend gets them in a buffer of their own.
+    const inPlace = this.#builtin;
+    const pt = inPlace ? out.subarray(ctAt) : new Uint8Array(length);
+    let sealed = false;
     try {
       // The length was taken from the same string, so the encoding fills `pt` exactly.
       if (utf8Into(plaintext, pt) !== length) throw new Error('UTF-8 length changed while encrypting');
       backend.encrypt(prepared, iv, pt, aad, out, ctAt, IV_LENGTH);
+      sealed = true;
     } finally {
-      pt.fill(0);
+      if (!inPlace || !sealed) pt.fill(0);
     }
+    return out;
+  }
+
+  /**
+   * The message for `dk` and a plaintext of `length` bytes, with the IV and `LEB128(len K) ‖ K`
+   * written and the tag and ciphertext slots left to the backend (the ciphertext starts at
+   * `length` bytes before the end). With `text` and `scratch`, in the message scratch buffer.
+   * @throws As {@link Sealer.seal}.
+   */
+  #layout(
+    dk: DataKey,
+    plaintext: string | Uint8Array,
+    length: number,
+    text: boolean,
+    scratch: boolean,
+  ): Uint8Array {
+    // A byte plaintext is not copied at call time: check it survived the key request unchanged.
+    if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
+    // A shared key's blob is copied into the message by the header writer, without a copy of its own.
+    const keyBlob = dk instanceof SharedDataKey ? dk : dk.encryptedKeys;
+    const total =
+      headerLengthA(keyBlob instanceof SharedDataKey ? keyBlob.encryptedKeysLength : keyBlob.length) + length;
+    // Checked before the key request from the plaintext's length alone; here with the key blob.
+    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
+    let out: Uint8Array;
+    if (scratch && text && total <= MAX_MESSAGE_SCRATCH) {
+      let s = this.#messageScratch;
+      if (s === undefined || s.length < total) {
+        s = total <= SCRATCH_SIZE ? new Uint8Array(SCRATCH_SIZE) : allocUnfilled(total);
+        this.#messageScratch = s;
+      }
+      out = s.subarray(0, total);
+    } else {
+      // With a built-in backend every byte is written (IV, header, ciphertext, tag) before the
+      // message is returned, so it needs no zero-filled memory.
+      out = this.#builtin ? allocUnfilled(total) : new Uint8Array(total);
+    }
+    // Slots: the IV at 0 (from the backend's pool), the tag right after it, then the header.
+    this.backend.fillIv(out, 0);
+    writeHeaderA(out, keyBlob);
     return out;
   }
 
@@ -319,65 +300,5 @@ export class Sealer {
    */
   open(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Uint8Array {
     return decryptRaw(this.backend, prepared, parts.iv, parts.ciphertext, parts.tag, aad);
-  }
-
-  /**
-   * Decrypts one message when the provider has its key at hand, in one synchronous stretch: the
-   * base64 is decoded into the scratch buffer (a message of at most {@link SCRATCH_SIZE} bytes),
-   * the message is parsed (every length checked before the lookup), the key blob is lent to
-   * `keys.cachedDataKey` and the message opened under the key it returns.
-   *
-   * The provider sees the blob only: a buffer of its own (its `.buffer` is exactly the blob, never
-   * the decoded message or Node's shared pool), which the next call overwrites, so a provider must
-   * not keep it. For the .NET variant it is the decoded blob, in fresh memory.
-   * @returns The plaintext bytes (the caller's), or `undefined` when the provider does not have
-   *   the key (or it was destroyed meanwhile): the caller then takes the path through
-   *   `decryptDataKey`, and decodes and parses again.
-   * @throws FormatError when the message is malformed (no lookup is made); DecryptionError when
-   *   authentication fails; KeyProviderError on a malformed key; what `cachedDataKey` throws.
-   */
-  openCached(
-    ciphertext: string | Uint8Array,
-    format: CiphertextFormat | undefined,
-    headers: KeyBlobHeaders,
-    aad: Uint8Array | undefined,
-    keys: CachedLookup,
-  ): Uint8Array | undefined {
-    // A lookup that calls back into this Envelope gets the plain path, not our scratch buffers.
-    if (this.#opening) return undefined;
-    this.#opening = true;
-    try {
-      let bytes: Uint8Array;
-      if (typeof ciphertext === 'string') {
-        this.#decodeScratch ??= new DecodeScratch(SCRATCH_SIZE);
-        // A longer message is decoded as on the other path (it may be a slice of Node's pool).
-        bytes = this.#decodeScratch.decode(ciphertext, 'ciphertext') ?? ciphertextBytes(ciphertext);
-      } else bytes = ciphertextBytes(ciphertext);
-      const parts = parseWith(bytes, format, headers);
-      // A message for the backend's asynchronous side takes the awaited path (it crosses an await).
-      if (this.isAsync(parts.ciphertext.length)) return undefined;
-      const dk = keys.cachedDataKey(headers.textBlob(parts.encryptedKeys) ?? this.#lend(parts.encryptedKeys));
-      if (dk === undefined) return undefined;
-      const prepared = this.preparedOrRetry(dk, 0);
-      if (prepared === undefined) return undefined;
-      try {
-        return this.open(prepared, parts, aad);
-      } finally {
-        this.release(dk, prepared);
-      }
-    } finally {
-      this.#opening = false;
-    }
-  }
-
-  /** `k` copied into the blob scratch, which is made again when the length changes. */
-  #lend(k: Uint8Array): Uint8Array {
-    let b = this.#blobScratch;
-    if (b === undefined || b.length !== k.length) {
-      b = new Uint8Array(k.length);
-      this.#blobScratch = b;
-    }
-    b.set(k);
-    return b;
   }
 }

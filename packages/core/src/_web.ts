@@ -18,8 +18,8 @@
  * call returns.
  * @module
  */
-import { checkIv, IvPool, KEY_LENGTH, KeyCopy, nobleDecrypt, nobleEncrypt, webRandom } from './_gcm.js';
-import type { AeadBackend, PreparedKey } from './aead.js';
+import { checkIv, KEY_LENGTH, KeyCopy, PortableBackend } from './_gcm.js';
+import type { PreparedKey } from './aead.js';
 import { abytes } from './assert.js';
 import { DecryptionError } from './errors.js';
 import { TAG_LENGTH } from './format.js';
@@ -46,18 +46,17 @@ interface Subtle {
   decrypt(algorithm: GcmParams, key: object, data: Uint8Array): Promise<ArrayBuffer>;
 }
 
+/** The tag length is WebCrypto's default, 128 bits. */
 interface GcmParams {
   name: 'AES-GCM';
   iv: Uint8Array;
   additionalData?: Uint8Array;
-  tagLength: 128;
 }
 
 /** `crypto.subtle`, where the runtime has it (browsers in a secure context, workers, edge runtimes). */
 export function webSubtle(): Subtle | undefined {
-  const c = (globalThis as { crypto?: { subtle?: unknown } }).crypto;
-  const s = c?.subtle as Partial<Subtle> | undefined;
-  return typeof s?.importKey === 'function' && typeof s.encrypt === 'function' ? (s as Subtle) : undefined;
+  const s = (globalThis as { crypto?: { subtle?: Partial<Subtle> } }).crypto?.subtle;
+  return typeof s?.importKey === 'function' ? (s as Subtle) : undefined;
 }
 
 /** The prepared key of the web backend: the key bytes (for noble) and, once imported, a CryptoKey. */
@@ -73,77 +72,48 @@ class WebKey extends KeyCopy {
   }
 }
 
+/** AES-GCM parameters (Chromium refuses an `additionalData` member that is `undefined`). */
 function params(iv: Uint8Array, aad: Uint8Array | undefined): GcmParams {
-  return aad === undefined || aad.length === 0
-    ? { name: 'AES-GCM', iv, tagLength: 128 }
-    : { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 };
+  return aad === undefined ? { name: 'AES-GCM', iv } : { name: 'AES-GCM', iv, additionalData: aad };
+}
+
+function notReady(): TypeError {
+  return new TypeError('prepared key must be ready (prepareAsync settled) and alive, got one that is not');
 }
 
 function ready(key: PreparedKey): object {
   const ck = (key as WebKey).cryptoKey;
-  if (ck === undefined) {
-    throw new TypeError(
-      (key as WebKey).destroyed
-        ? 'the prepared key was destroyed, got a destroyed key'
-        : 'prepareAsync(key) must settle before encryptAsync or decryptAsync, got a key not imported yet',
-    );
-  }
+  if (ck === undefined) throw notReady();
   return ck;
 }
 
-/** The web backend on WebCrypto, with @noble/ciphers for the synchronous interface. */
-export class WebBackend implements AeadBackend {
-  readonly name = 'web';
+/** The web backend on WebCrypto; its synchronous interface is the portable backend's (noble). */
+export class WebBackend extends PortableBackend {
+  override readonly name: string = 'web';
   readonly asyncFrom: number = WEB_ASYNC_FROM;
   readonly #subtle: Subtle;
-  readonly #ivs = new IvPool(webRandom);
 
   /** @param subtle - The runtime's `crypto.subtle`. */
   constructor(subtle: Subtle) {
+    super();
     this.#subtle = subtle;
   }
 
-  prepare(key: Uint8Array): PreparedKey {
+  override prepare(key: Uint8Array): PreparedKey {
     abytes(key, KEY_LENGTH, 'data key');
     return new WebKey(key);
   }
 
   prepareAsync(key: PreparedKey): Promise<void> | undefined {
     const k = key as WebKey;
-    if (k.cryptoKey !== undefined) return undefined;
-    if (k.destroyed)
-      return Promise.reject(new TypeError('the prepared key was destroyed, got a destroyed key'));
+    // Ready, or destroyed (then encryptAsync and decryptAsync refuse it).
+    if (k.cryptoKey !== undefined || k.destroyed) return undefined;
     k.importing ??= this.#subtle
       .importKey('raw', k.key, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
       .then((ck) => {
         if (!k.destroyed) k.cryptoKey = ck;
-      })
-      .finally(() => {
-        k.importing = undefined;
       });
     return k.importing;
-  }
-
-  encrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array | undefined,
-    out: Uint8Array,
-    ctOffset: number,
-    tagOffset: number,
-  ): void {
-    nobleEncrypt((key as WebKey).key, iv, plaintext, aad, out, ctOffset, tagOffset);
-  }
-
-  decrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    return nobleDecrypt((key as WebKey).key, iv, ciphertext, tag, aad);
   }
 
   encryptAsync(
@@ -186,9 +156,5 @@ export class WebBackend implements AeadBackend {
         throw new DecryptionError({ cause });
       },
     );
-  }
-
-  fillIv(out: Uint8Array, offset: number): void {
-    this.#ivs.next(out, offset);
   }
 }

@@ -25,11 +25,12 @@
  * bound is that of random 96-bit IVs: at most 2^32 messages per data key (§8.3).
  * @module
  */
-import { checkIv, IvPool, KEY_LENGTH, KeyCopy, nobleDecrypt, nobleEncrypt, webRandom } from './_gcm.js';
+
+import { createFastBackend } from '#fast';
+import type { FastBackend } from './_fast.js';
+import { PortableBackend } from './_gcm.js';
 import { WebBackend, webSubtle } from './_web.js';
-import { abytes, afunction, aint, kindOf } from './assert.js';
-import { DecryptionError } from './errors.js';
-import { TAG_LENGTH } from './format.js';
+import { kindOf } from './assert.js';
 
 /** A key prepared for repeated use by one backend. It owns a copy of the key; `destroy` zeroes it. */
 export interface PreparedKey {
@@ -119,168 +120,11 @@ export interface AeadBackend {
  */
 export type BackendChoice = 'auto' | 'fast' | 'portable' | 'web' | AeadBackend;
 
-/** The portable backend on @noble/ciphers. */
-class PortableBackend implements AeadBackend {
-  readonly name = 'portable';
-  readonly #ivs = new IvPool(webRandom);
-
-  prepare(key: Uint8Array): PreparedKey {
-    abytes(key, KEY_LENGTH, 'data key');
-    return new KeyCopy(key);
-  }
-
-  encrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array | undefined,
-    out: Uint8Array,
-    ctOffset: number,
-    tagOffset: number,
-  ): void {
-    nobleEncrypt((key as KeyCopy).key, iv, plaintext, aad, out, ctOffset, tagOffset);
-  }
-
-  decrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    return nobleDecrypt((key as KeyCopy).key, iv, ciphertext, tag, aad);
-  }
-
-  fillIv(out: Uint8Array, offset: number): void {
-    this.#ivs.next(out, offset);
-  }
-}
-
-/** The part of `node:crypto` the fast backend uses, typed here so that core needs no Node types. */
-interface NodeCipher {
-  setAAD(aad: Uint8Array): unknown;
-  update(data: Uint8Array): Uint8Array;
-  final(): Uint8Array;
-  getAuthTag(): Uint8Array;
-  setAuthTag(tag: Uint8Array): unknown;
-}
-interface NodeCrypto {
-  createCipheriv(alg: string, key: Uint8Array, iv: Uint8Array, opts?: { authTagLength: number }): NodeCipher;
-  createDecipheriv(
-    alg: string,
-    key: Uint8Array,
-    iv: Uint8Array,
-    opts?: { authTagLength: number },
-  ): NodeCipher;
-  randomFillSync(b: Uint8Array): Uint8Array;
-}
-
-function loadNodeCrypto(): NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
-  try {
-    return proc.getBuiltinModule('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const TAG_OPTS = { authTagLength: TAG_LENGTH } as const;
-
-/** The fast backend on `node:crypto` (OpenSSL, AES-NI where the CPU has it). */
-class FastBackend implements AeadBackend {
-  readonly name = 'fast';
-  readonly #crypto: NodeCrypto;
-  readonly #ivs: IvPool;
-
-  constructor(nodeCrypto: NodeCrypto) {
-    this.#crypto = nodeCrypto;
-    this.#ivs = new IvPool((b) => nodeCrypto.randomFillSync(b));
-  }
-
-  prepare(key: Uint8Array): PreparedKey {
-    abytes(key, KEY_LENGTH, 'data key');
-    return new KeyCopy(key);
-  }
-
-  encrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array | undefined,
-    out: Uint8Array,
-    ctOffset: number,
-    tagOffset: number,
-  ): void {
-    checkIv(iv);
-    const c = this.#crypto.createCipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
-    if (aad !== undefined && aad.length > 0) c.setAAD(aad);
-    const ct = c.update(plaintext);
-    out.set(ct, ctOffset);
-    const rest = c.final();
-    if (rest.length !== 0) out.set(rest, ctOffset + ct.length);
-    out.set(c.getAuthTag(), tagOffset);
-  }
-
-  decrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    return plainBytes(this.decryptRaw(key, iv, ciphertext, tag, aad));
-  }
-
-  /**
-   * {@link FastBackend.decrypt} without the last step: the plaintext as `node:crypto` returns it,
-   * a `Buffer` of its own memory, which the Envelope turns into text without another view.
-   * @internal
-   */
-  decryptRaw(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    checkIv(iv);
-    // Without authTagLength OpenSSL would accept a truncated tag; ours is always 16 bytes.
-    if (tag.length !== TAG_LENGTH) throw new DecryptionError();
-    const d = this.#crypto.createDecipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
-    if (aad !== undefined && aad.length > 0) d.setAAD(aad);
-    d.setAuthTag(tag);
-    // OpenSSL decrypts before it verifies: the bytes from update() are unauthenticated until
-    // final() succeeds, and are zeroed, never returned, when it throws.
-    const pt = d.update(ciphertext);
-    try {
-      d.final();
-    } catch (cause) {
-      pt.fill(0);
-      throw new DecryptionError({ cause });
-    }
-    return pt;
-  }
-
-  fillIv(out: Uint8Array, offset: number): void {
-    this.#ivs.next(out, offset);
-  }
-}
-
 let portable: PortableBackend | undefined;
-let fast: FastBackend | null | undefined;
+let fast: AeadBackend | null | undefined;
 let web: WebBackend | null | undefined;
 
-/**
- * `bytes` as a plain `Uint8Array` (a `Buffer` is one too, but its `slice` shares memory where a
- * Uint8Array's copies): what every byte result of ours is.
- * @internal
- */
-export function plainBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export { plainBytes } from './_gcm.js';
 
 /**
  * Decrypts as `backend.decrypt` does; the built-in fast backend may return a `Buffer` (see
@@ -295,8 +139,8 @@ export function decryptRaw(
   tag: Uint8Array,
   aad: Uint8Array | undefined,
 ): Uint8Array {
-  return backend instanceof FastBackend
-    ? backend.decryptRaw(key, iv, ciphertext, tag, aad)
+  return backend === fast
+    ? (backend as FastBackend).decryptRaw(key, iv, ciphertext, tag, aad)
     : backend.decrypt(key, iv, ciphertext, tag, aad);
 }
 
@@ -307,9 +151,7 @@ export function decryptRaw(
  * @internal
  */
 export function isBuiltinBackend(backend: AeadBackend): boolean {
-  return (
-    backend instanceof FastBackend || backend instanceof PortableBackend || backend instanceof WebBackend
-  );
+  return backend === fast || backend === portable || backend === web;
 }
 
 /**
@@ -335,10 +177,7 @@ export function portableBackend(): AeadBackend {
  * ```
  */
 export function fastBackend(): AeadBackend | undefined {
-  if (fast === undefined) {
-    const nodeCrypto = loadNodeCrypto();
-    fast = nodeCrypto === undefined ? null : new FastBackend(nodeCrypto);
-  }
+  if (fast === undefined) fast = createFastBackend() ?? null;
   return fast ?? undefined;
 }
 
@@ -360,6 +199,12 @@ export function webBackend(): AeadBackend | undefined {
   return web ?? undefined;
 }
 
+function needs(b: AeadBackend | undefined, name: string, what: string): AeadBackend {
+  if (b === undefined)
+    throw new TypeError(`backend '${name}' needs ${what}, which this runtime does not provide`);
+  return b;
+}
+
 /**
  * Resolves a backend choice.
  * @param choice - `'auto'` (default): fast where available, else web, else portable; `'fast'`,
@@ -367,7 +212,7 @@ export function webBackend(): AeadBackend | undefined {
  * @returns The backend.
  * @throws TypeError when `'fast'` is asked for in a runtime without `node:crypto`, `'web'` in one
  *   without `crypto.subtle`, the choice is unknown, or a custom backend with `asyncFrom` lacks
- *   `encryptAsync` or `decryptAsync`; RangeError when its `asyncFrom` is not a non-negative integer.
+ *   `encryptAsync` or `decryptAsync` or has an `asyncFrom` that is not an integer of at least 0.
  * @example
  * ```ts
  * selectBackend('portable').name; // 'portable'
@@ -376,18 +221,8 @@ export function webBackend(): AeadBackend | undefined {
 export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
   if (choice === 'auto') return fastBackend() ?? webBackend() ?? portableBackend();
   if (choice === 'portable') return portableBackend();
-  if (choice === 'fast') {
-    const b = fastBackend();
-    if (b === undefined)
-      throw new TypeError("backend 'fast' needs node:crypto, which this runtime does not provide");
-    return b;
-  }
-  if (choice === 'web') {
-    const b = webBackend();
-    if (b === undefined)
-      throw new TypeError("backend 'web' needs crypto.subtle, which this runtime does not provide");
-    return b;
-  }
+  if (choice === 'fast') return needs(fastBackend(), choice, 'node:crypto');
+  if (choice === 'web') return needs(webBackend(), choice, 'crypto.subtle');
   if (
     typeof choice === 'object' &&
     choice !== null &&
@@ -396,11 +231,17 @@ export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
     typeof choice.prepare === 'function' &&
     typeof choice.fillIv === 'function'
   ) {
-    if (choice.asyncFrom !== undefined) {
-      aint(choice.asyncFrom, 0, Number.MAX_SAFE_INTEGER, 'backend.asyncFrom');
-      afunction(choice.encryptAsync, 'backend.encryptAsync');
-      afunction(choice.decryptAsync, 'backend.decryptAsync');
-      if (choice.prepareAsync !== undefined) afunction(choice.prepareAsync, 'backend.prepareAsync');
+    const from = choice.asyncFrom;
+    if (
+      from !== undefined &&
+      (!Number.isSafeInteger(from) ||
+        from < 0 ||
+        typeof choice.encryptAsync !== 'function' ||
+        typeof choice.decryptAsync !== 'function')
+    ) {
+      throw new TypeError(
+        'backend with asyncFrom must have an integer asyncFrom >= 0, encryptAsync and decryptAsync, got an object without',
+      );
     }
     return choice;
   }

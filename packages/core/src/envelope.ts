@@ -201,10 +201,12 @@ export class Envelope {
       const cached = this.#cachedKeys;
       // An aborted call goes to decryptDataKey, which rejects it as before.
       const lookup = cached !== undefined && (signal === undefined || !signal.aborted);
-      // A backend that is asynchronous for every message (WebCrypto) never decrypts right now.
-      const now = lookup && this.#sealer.backend.asyncFrom !== 0;
+      // On Node, with a key at hand, it all happens now; a backend that is asynchronous for every
+      // message (WebCrypto) never decrypts right now.
+      const opener = this.#sealer.opener;
+      const now = lookup && opener !== undefined && this.#sealer.backend.asyncFrom !== 0;
       if (now) {
-        const bytes = this.#sealer.openCached(ciphertext, options.format, this.#headers, aad, cached!);
+        const bytes = opener!.open(ciphertext, options.format, this.#headers, aad, cached!);
         if (bytes !== undefined) return Promise.resolve(finish(bytes));
       }
       return this.#decryptAwaited(ciphertext, options, aad, lookup && !now ? cached : undefined, finish);

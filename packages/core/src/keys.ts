@@ -4,6 +4,7 @@
  * KeyProvider, and {@link Envelope} consumes one.
  * @module
  */
+import { node } from '#node';
 import { abytes, aobject, astring, atext, copyBytes, isBytes, isText, kindOf } from './assert.js';
 import { KeyDestroyedError, KeyProviderError } from './errors.js';
 
@@ -204,17 +205,6 @@ export interface KeyProvider {
 }
 
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
-
-/** Node's `Buffer.compare`, found on `globalThis` (never imported), for {@link SharedDataKey.wraps}. */
-const NodeBuffer: { compare(a: Uint8Array, b: Uint8Array): number } | undefined = (
-  globalThis as { Buffer?: { compare(a: Uint8Array, b: Uint8Array): number } }
-).Buffer;
-
-/**
- * From this many bytes on, the native comparison beats a JavaScript loop (a 110-byte blob: 69 ns
- * against about 200 ns, measured on Node 20); blobs are public, so an early exit is fine.
- */
-const NATIVE_COMPARE_FROM = 48;
 
 function redactedView(dk: DataKey): object {
   return {
@@ -451,10 +441,10 @@ export class SharedDataKey implements DataKey {
    */
   wraps(bytes: Uint8Array): boolean {
     const k = this.#encryptedKeys;
-    const n = k.length;
-    if (n !== bytes.length) return false;
-    if (NodeBuffer !== undefined && n >= NATIVE_COMPARE_FROM) return NodeBuffer.compare(k, bytes) === 0;
-    for (let i = 0; i < n; i++) if (k[i] !== bytes[i]) return false;
+    // On Node, natively from 48 bytes (a 110-byte blob: 69 ns against about 200 ns for this loop).
+    if (node !== undefined) return node.equal(k, bytes);
+    if (k.length !== bytes.length) return false;
+    for (let i = 0; i < k.length; i++) if (k[i] !== bytes[i]) return false;
     return true;
   }
 
