@@ -19,10 +19,11 @@ export interface NodeHelpers {
    */
   decodeBase64(text: string, title: string, pooled: boolean): Uint8Array;
   /**
-   * A strict decoder into `into` (through a Buffer view of it made once): returns a view of
-   * `into`, or `undefined` when the bytes would not fit.
+   * A strict decoder into `into` (through a Buffer view of it made once): returns how many bytes
+   * it wrote at the start of `into`, or -1 when they would not fit (nothing written then).
+   * @throws FormatError when the text is not strict standard base64.
    */
-  decoderInto(into: Uint8Array): (text: string, title: string) => Uint8Array | undefined;
+  decoderInto(into: Uint8Array): (text: string, title: string) => number;
   /** Length in bytes of the UTF-8 encoding of `text`. */
   utf8Length(text: string): number;
   /** The text of `bytes` when they are all ASCII (one vectorised check), else `undefined`. */

@@ -103,9 +103,9 @@ function helpers(B: NodeBufferLike): NodeHelpers {
       return (text, title) => {
         const pad = padding(text);
         const expected = (text.length / 4) * 3 - pad;
-        if (expected > into.length) return undefined;
+        if (expected > into.length) return -1;
         check(text, title, pad, expected === 0 ? 0 : view.write(text, 0, expected, 'base64'));
-        return into.subarray(0, expected);
+        return expected;
       };
     },
     utf8Length: (text) => B.byteLength(text, 'utf8'),

@@ -322,6 +322,56 @@ describe('an Envelope with a provider that has cachedDataKey', () => {
   });
 });
 
+describe('the fast lane for format A (Node)', () => {
+  test('reads blobs of every LEB128 width as the general parser does, tampered or not (property)', async () => {
+    const key = new Uint8Array(32).fill(3);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(1, 8, 9, 100, 127, 128, 129, 300, 16_383, 16_384, 20_000),
+        fc.string({ maxLength: 50 }),
+        fc.option(fc.tuple(fc.nat(60), fc.nat(7)), { nil: undefined }),
+        async (blobLength, plaintext, flip) => {
+          const header = new TextEncoder().encode('WOS.EKM.');
+          const blob = new Uint8Array(Math.max(blobLength, 1));
+          blob.set(header.subarray(0, Math.min(header.length, blob.length)));
+          for (let i = header.length; i < blob.length; i++) blob[i] = (i * 31) & 0xff;
+          const { shared } = SharedDataKey.create(
+            makeDataKey({ id: 'k', key: key.slice(), encryptedKeys: blob }),
+          );
+          const lent: number[] = [];
+          const decryptDataKey = async (b: Uint8Array) => {
+            if (!shared.wraps(b)) throw new Error('unknown blob');
+            return shared;
+          };
+          const withLookup: KeyProvider = {
+            createDataKey: async () => shared,
+            decryptDataKey,
+            cachedDataKey(view) {
+              lent.push(view.buffer.byteLength - view.length);
+              return shared.wraps(view) ? shared : undefined;
+            },
+          };
+          const awaited: KeyProvider = { createDataKey: async () => shared, decryptDataKey };
+          const bytes = await new Envelope({ keys: withLookup }).encryptToBytes(plaintext, { context });
+          if (flip !== undefined) bytes[(28 + flip[0]) % bytes.length]! ^= 1 << flip[1];
+          const text = Buffer.from(bytes).toString('base64');
+          const outcome = (p: Promise<string>) =>
+            p.then(
+              (v) => `ok ${v}`,
+              (e: Error) => `${e.constructor.name}: ${e.message}`,
+            );
+          const a = await outcome(new Envelope({ keys: withLookup }).decryptToString(text));
+          const b = await outcome(new Envelope({ keys: awaited }).decryptToString(text));
+          expect(a).toBe(b);
+          if (flip === undefined) expect(a).toBe(`ok ${plaintext}`);
+          expect(lent.every((extra) => extra === 0)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('encryption writes each message in memory of its own', () => {
   test('encryptToBytes returns a plain Uint8Array over exactly its bytes, at every size', async () => {
     const envelope = new Envelope({ keys: new LookupProvider() });
