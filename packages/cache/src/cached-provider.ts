@@ -12,6 +12,11 @@
  * by its holders: the cache keeps the destroy function) through a promise kept on the entry, so a
  * hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an encrypt hit only
  * the array of `Object.keys`). A destroyed key found on a hit path is dropped, never served.
+ * `cachedDataKey` answers the decrypt-side hit synchronously, without even that promise: an
+ * `Envelope` on Node asks it first.
+ *
+ * Over 400 lines because every public member of the cache is here with its full JSDoc; each
+ * method body is short, and the state lives in the store and the fetcher modules.
  * @module
  */
 import {
@@ -270,7 +275,8 @@ export class CachedKeyProvider implements KeyProvider {
    * @throws TypeError when `encryptedKeys` is not a Uint8Array.
    * @example
    * ```ts
-   * const dk = keys.cachedDataKey(inspect(ciphertext).encryptedKeys) ?? (await keys.decryptDataKey(blob));
+   * const blob = inspect(ciphertext).encryptedKeys;
+   * const dk = keys.cachedDataKey(blob) ?? (await keys.decryptDataKey(blob));
    * ```
    */
   cachedDataKey(encryptedKeys: Uint8Array): DataKey | undefined {

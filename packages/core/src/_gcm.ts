@@ -86,7 +86,8 @@ export function nobleEncrypt(
   tagOffset: number,
 ): void {
   checkIv(iv);
-  const sealed = gcm(key, iv, aad).encrypt(plaintext);
+  // Called as hand-written code calls it (no third argument without AAD): one call shape for V8.
+  const sealed = (aad === undefined ? gcm(key, iv) : gcm(key, iv, aad)).encrypt(plaintext);
   const n = plaintext.length;
   out.set(sealed.subarray(0, n), ctOffset);
   out.set(sealed.subarray(n), tagOffset);
@@ -111,7 +112,7 @@ export function nobleDecrypt(
   joined.set(tag, ciphertext.length);
   try {
     // noble checks the tag (in constant time) before it runs CTR, so no plaintext exists on failure.
-    return gcm(key, iv, aad).decrypt(joined);
+    return (aad === undefined ? gcm(key, iv) : gcm(key, iv, aad)).decrypt(joined);
   } catch (cause) {
     throw new DecryptionError({ cause });
   } finally {

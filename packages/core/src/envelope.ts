@@ -9,6 +9,13 @@
  * This module is the class and its single-message hot path. The steps around the key live in
  * the sealer (leasing, sealing, opening), argument shaping in the request module, batch
  * grouping in the batch module and the record-field helpers in the fields module.
+ *
+ * Decryption asks a provider's synchronous `cachedDataKey` first, on Node (the Node build's
+ * opener): a cache hit then decrypts before the call returns, with no promise awaited. With the
+ * web backend (WebCrypto) every message is sealed and opened asynchronously, through the
+ * sealer's `sealAsync`/`openAsync`, with the inputs fixed before the extra `await`.
+ *
+ * Over 400 lines: most of it is the JSDoc and examples of the public methods.
  * @module
  */
 
