@@ -13,11 +13,14 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      '@vault-envelope/orm-core': src('orm-core'),
+      '@vault-envelope/drizzle': src('drizzle'),
+      '@vault-envelope/kysely': src('kysely'),
     },
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'orm-core', 'drizzle', 'kysely'].map((name) => ({
         extends: true as const,
         test: {
           name,
