@@ -13,6 +13,13 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      // Subpaths before their package: an alias also matches the names it is a prefix of.
+      '@vault-envelope/drizzle/sqlite-core': fileURLToPath(
+        new URL('./packages/drizzle/src/sqlite-core.ts', import.meta.url),
+      ),
+      '@vault-envelope/drizzle/pg-core': fileURLToPath(
+        new URL('./packages/drizzle/src/pg-core.ts', import.meta.url),
+      ),
       '@vault-envelope/orm-core': src('orm-core'),
       '@vault-envelope/drizzle': src('drizzle'),
       '@vault-envelope/kysely': src('kysely'),
