@@ -21,8 +21,14 @@ function counting(provider) {
   return {
     calls,
     keyBlobHeaders: provider.keyBlobHeaders,
-    createDataKey: (c, o) => (calls.create++, provider.createDataKey(c, o)),
-    decryptDataKey: (b, o) => (calls.decrypt++, provider.decryptDataKey(b, o)),
+    createDataKey: (context, opts) => {
+      calls.create++;
+      return provider.createDataKey(context, opts);
+    },
+    decryptDataKey: (blob, opts) => {
+      calls.decrypt++;
+      return provider.decryptDataKey(blob, opts);
+    },
   };
 }
 
