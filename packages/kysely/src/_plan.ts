@@ -185,13 +185,43 @@ class Tracer {
       }
       if (sel.kind === 'AliasNode') {
         const alias = id(sel.alias);
-        if (alias !== undefined) set(alias, this.#origin(sel.node as Node, sources));
+        const inner = sel.node as Node;
+        if (inner.kind !== 'ReferenceNode' && inner.kind !== 'ColumnNode') this.#refuseNested(inner);
+        if (alias !== undefined) set(alias, this.#origin(inner, sources));
         continue;
       }
       const name = columnName(sel);
       if (name !== undefined) set(name, this.#origin(sel, sources));
     }
     return out;
+  }
+
+  /**
+   * Refuses an expression that selects an encrypted column through a subquery (a scalar
+   * subquery, `jsonArrayFrom`, `jsonObjectFrom`): its values would come back as ciphertext,
+   * inside a value the plugin can not take apart.
+   */
+  #refuseNested(node: Node): void {
+    const visit = (n: unknown, depth: number): void => {
+      if (typeof n !== 'object' || n === null || depth > 64) return;
+      if (Array.isArray(n)) {
+        for (const x of n) visit(x, depth + 1);
+        return;
+      }
+      const o = n as Node;
+      if (o.kind === 'SelectQueryNode') {
+        for (const origin of new Tracer(this.#lookup, new Map(this.#ctes)).outputs(o).values()) {
+          if (origin !== undefined && isEncrypted(origin)) {
+            const t = origin.instance.model;
+            throw new TypeError(
+              `${t.table}.${t.columnByKey.get(origin.column)!.name} is selected inside an expression (a subquery, jsonArrayFrom, jsonObjectFrom), which can not be decrypted: select it at the top level of a query`,
+            );
+          }
+        }
+      }
+      for (const key of Object.keys(o)) if (key !== 'kind') visit(o[key], depth + 1);
+    };
+    visit(node, 0);
   }
 
   /** The origin of a column reference, unqualified or qualified. */

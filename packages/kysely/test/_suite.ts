@@ -303,6 +303,27 @@ export function kyselySuite(h: Harness): void {
       );
     });
 
+    test('an encrypted column inside a subquery expression (jsonArrayFrom) is refused, not handed on', async () => {
+      await insertUsers([user(1)]);
+      await expect(
+        tdb
+          .selectFrom('users')
+          .select((eb) => [
+            'id',
+            eb.selectFrom('users as u').select('u.ssn').whereRef('u.id', '=', 'users.id').as('copy'),
+          ])
+          .execute(),
+      ).rejects.toThrow(
+        'users.ssn is selected inside an expression (a subquery, jsonArrayFrom, jsonObjectFrom), which can not be decrypted: select it at the top level of a query',
+      );
+      // Counting is fine: an aggregate is not a value.
+      const { n } = await tdb
+        .selectFrom('users')
+        .select((eb) => eb.fn.count('ssn').as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(n)).toBe(1);
+    });
+
     test('a plaintext found in an encrypted column is a FormatError for its row', async () => {
       await insertUsers([user(1), user(2)]);
       await h.all("UPDATE users SET ssn = 'plain text' WHERE id = ? RETURNING id", [2]);
