@@ -13,6 +13,7 @@ import { SCRATCH_SIZE } from './_sealer.js';
 import type { SharedDataKey } from './keys.js';
 
 export { decodeBase64, encodeBase64 } from './_bytes.js';
+export type { RekeyItem, RekeyOptions } from './_rekey.js';
 export {
   type AeadBackend,
   type BackendChoice,

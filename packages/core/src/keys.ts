@@ -136,6 +136,17 @@ export interface KeyProvider {
    * @param options - `signal`.
    */
   decryptDataKey(encryptedKeys: Uint8Array, options?: KeyRequestOptions): Promise<DataKey>;
+  /**
+   * Optional. Re-wraps the data key inside `encryptedKeys` under `context` (Vault's rekey) and
+   * returns the new blob. The 32 key bytes stay the same, so every message body written under
+   * the old blob stays valid with the new one; only the key-encryption keys that can unwrap it
+   * change. `Envelope.rekey` and `Envelope.rekeyMany` need it.
+   * @param encryptedKeys - The current blob, exactly as the key service issued it.
+   * @param context - The key context to wrap the key under.
+   * @param options - `signal`.
+   * @returns The new blob.
+   */
+  rekeyDataKey?(encryptedKeys: Uint8Array, context: KeyContext, options?: KeyRequestOptions): Promise<Uint8Array>;
 }
 
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
