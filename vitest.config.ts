@@ -13,11 +13,12 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      '@vault-envelope/migrate': src('migrate'),
     },
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'migrate'].map((name) => ({
         extends: true as const,
         test: {
           name,
