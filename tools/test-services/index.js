@@ -5,7 +5,7 @@
  * /usr/lib/postgresql/<major>/bin, which is not on PATH): `initdb` into a new temporary
  * directory, then `postgres` on a free loopback port, as a non-root user (the server refuses to
  * run as root; as root the directory is handed to the `postgres` user the package creates, and
- * the commands run through `runuser`). It waits until the server accepts connections and returns
+ * the commands are spawned with that user's uid and gid). It waits until the server accepts connections and returns
  * its connection string and a `stop()` that shuts it down and removes the directory.
  *
  * A missing binary is an error that says what to install, never a silent skip: whoever asked for
@@ -51,17 +51,20 @@ function freePort() {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** The command line that runs `argv` as the server's user. */
-function asServerUser(argv) {
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)];
-}
-
 function idOf(flag) {
   const r = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
   if (r.status !== 0) {
     throw new Error('there is no postgres user to run the server as: apt-get install postgresql creates it');
   }
   return Number(r.stdout.trim());
+}
+
+/**
+ * Spawn options that run a command as the server's user: as root, the `postgres` user's uid and
+ * gid (the child is the server process itself, so signals reach it); else the current user.
+ */
+function asServerUser() {
+  return isRoot() ? { uid: idOf('-u'), gid: idOf('-g'), env: { ...process.env, HOME: tmpdir() } } : {};
 }
 
 function sleep(ms) {
@@ -88,19 +91,13 @@ export async function startPostgres(options = {}) {
   }
   const dir = mkdtempSync(join(tmpdir(), 'vault-envelope-pg-'));
   const data = join(dir, 'data');
-  if (isRoot()) chownSync(dir, idOf('-u'), idOf('-g'));
-  const [cmd, args] = asServerUser([
+  const user = asServerUser();
+  if (isRoot()) chownSync(dir, user.uid, user.gid);
+  const init = spawnSync(
     join(bin, 'initdb'),
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '--encoding=UTF8',
-    '--locale=C',
-    '--no-sync',
-  ]);
-  const init = spawnSync(cmd, args, { encoding: 'utf8' });
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
+    { encoding: 'utf8', cwd: dir, ...user },
+  );
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (exit ${init.status}): ${(init.stderr || init.stdout || '').trim()}`);
@@ -112,19 +109,11 @@ export async function startPostgres(options = {}) {
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const [pcmd, pargs] = asServerUser([
+    const child = spawn(
       join(bin, 'postgres'),
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      ...settings,
-    ]);
-    const child = spawn(pcmd, pargs, { stdio: ['ignore', 'ignore', 'pipe'] });
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...settings],
+      { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...user },
+    );
     let log = '';
     child.stderr.on('data', (chunk) => {
       log = (log + chunk).slice(-4000);

@@ -24,7 +24,7 @@ import {
 import { VaultError } from '@vault-envelope/remote';
 import { type FieldBinding, indexValue, isCiphertext, readAads, writeAad } from './_fields.js';
 import type { Limiter } from './_limit.js';
-import { encodeKey, keyOf, param } from './_sql.js';
+import { encodeKey, keyOf } from './_sql.js';
 import type { Row, SqlValue } from './adapter.js';
 import { type ContextTemplate, RowError, type Template } from './template.js';
 
@@ -111,7 +111,10 @@ function groupBy<T>(items: readonly T[], id: (t: T) => string): T[][] {
   for (const it of items) {
     const k = id(it);
     let g = m.get(k);
-    if (g === undefined) m.set(k, (g = []));
+    if (g === undefined) {
+      g = [];
+      m.set(k, g);
+    }
     g.push(it);
   }
   return [...m.values()];
@@ -393,4 +396,3 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
   return plans;
 }
 
-export { param };

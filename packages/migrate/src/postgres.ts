@@ -200,9 +200,9 @@ export function pgliteAdapter(db: PgliteDatabase, options: PgliteAdapterOptions 
   };
   return adapterOver(
     query,
-    async (fn) => {
+    async <T>(fn: (q: Query) => Promise<T>): Promise<T> => {
       await db.exec('BEGIN');
-      let result;
+      let result: T;
       try {
         result = await fn(query);
       } catch (error) {
