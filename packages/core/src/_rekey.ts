@@ -66,7 +66,9 @@ function rekeyOf(keys: KeyProvider): NonNullable<KeyProvider['rekeyDataKey']> {
 function relayout(parts: CiphertextParts, blob: Uint8Array): Uint8Array {
   if (parts.format === 'A') return serializeFormatA({ ...parts, encryptedKeys: blob });
   const k = blob.length;
-  const out = new Uint8Array(parts.iv.length + parts.tag.length + leb128Length(k) + k + parts.ciphertext.length);
+  const out = new Uint8Array(
+    parts.iv.length + parts.tag.length + leb128Length(k) + k + parts.ciphertext.length,
+  );
   if (parts.format === 'B') {
     // B: LEB128(len K) ‖ K ‖ NONCE ‖ CT ‖ TAG
     let at = writeLeb128u32(k, out, 0);
@@ -89,7 +91,9 @@ function relayout(parts: CiphertextParts, blob: Uint8Array): Uint8Array {
 /** Checks what a provider's rekey returned. */
 function checkBlob(blob: unknown): Uint8Array {
   if (!isBytes(blob) || blob.length === 0) {
-    throw new KeyProviderError(`the key provider's rekeyDataKey must return non-empty bytes, got ${kindOf(blob)}`);
+    throw new KeyProviderError(
+      `the key provider's rekeyDataKey must return non-empty bytes, got ${kindOf(blob)}`,
+    );
   }
   return blob;
 }
@@ -129,7 +133,9 @@ export async function rekeyMessage(
   const rekey = rekeyOf(keys);
   const p = plan(ciphertext, context, options.format, '');
   // The provider gets the blob in memory of its own (a base64 message decodes into a shared pool).
-  const blob = checkBlob(await rekey(copyBytes(p.parts.encryptedKeys), p.context, signalOptions(options.signal)));
+  const blob = checkBlob(
+    await rekey(copyBytes(p.parts.encryptedKeys), p.context, signalOptions(options.signal)),
+  );
   return finish(p, blob);
 }
 
@@ -180,4 +186,3 @@ export async function rekeyMessages(
   );
   return results;
 }
-

@@ -298,7 +298,11 @@ export class Envelope {
    * const moved = await envelope.rekey(row.ssn, { organization_id: 'org_1', region: 'eu' });
    * ```
    */
-  rekey<T extends string | Uint8Array>(ciphertext: T, context: KeyContext, options: RekeyOptions = {}): Promise<T> {
+  rekey<T extends string | Uint8Array>(
+    ciphertext: T,
+    context: KeyContext,
+    options: RekeyOptions = {},
+  ): Promise<T> {
     return rekeyMessage(this.#keys, ciphertext, context, options) as Promise<T>;
   }
 

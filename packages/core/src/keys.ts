@@ -146,7 +146,11 @@ export interface KeyProvider {
    * @param options - `signal`.
    * @returns The new blob.
    */
-  rekeyDataKey?(encryptedKeys: Uint8Array, context: KeyContext, options?: KeyRequestOptions): Promise<Uint8Array>;
+  rekeyDataKey?(
+    encryptedKeys: Uint8Array,
+    context: KeyContext,
+    options?: KeyRequestOptions,
+  ): Promise<Uint8Array>;
 }
 
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');

@@ -89,9 +89,13 @@ describe('Envelope.rekey', () => {
     );
     await expect(envelope.rekeyMany([{ ciphertext: ct, context: ctx2 }])).rejects.toThrow(TypeError);
     const mem = new Envelope({ keys: new MemoryKeyProvider() });
-    await expect(mem.rekey(42 as never, ctx2)).rejects.toThrow('ciphertext must be a string or a Uint8Array, got number');
+    await expect(mem.rekey(42 as never, ctx2)).rejects.toThrow(
+      'ciphertext must be a string or a Uint8Array, got number',
+    );
     await expect(mem.rekey(ct, 'ctx' as never)).rejects.toThrow('context must be an object, got string');
-    await expect(mem.rekey(ct, ctx2, null as never)).rejects.toThrow('rekey options must be an object, got null');
+    await expect(mem.rekey(ct, ctx2, null as never)).rejects.toThrow(
+      'rekey options must be an object, got null',
+    );
     await expect(mem.rekeyMany('x' as never)).rejects.toThrow('items must be an array, got string');
   });
 
@@ -219,7 +223,9 @@ describe('Envelope.rekeyMany', () => {
     expect(results.map((r) => r.ok)).toEqual([true, false, false, false]);
     expect(results[1]!.ok ? '' : results[1]!.error).toBeInstanceOf(FormatError);
     expect(results[2]!.ok ? '' : results[2]!.error.message).toBe('rekey refused');
-    expect(results[3]!.ok ? '' : results[3]!.error.message).toBe('items[3].context must be an object, got string');
+    expect(results[3]!.ok ? '' : results[3]!.error.message).toBe(
+      'items[3].context must be an object, got string',
+    );
     expect(keys.rekeys).toHaveLength(2);
   });
 

@@ -395,4 +395,3 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
   for (const plan of plans) if (plan.failure !== undefined) plan.set.clear();
   return plans;
 }
-

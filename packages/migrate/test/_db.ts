@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { pgliteAdapter, postgresAdapter, type SqlValue, sqliteAdapter, type TableAdapter } from '@vault-envelope/migrate';
+import {
+  pgliteAdapter,
+  postgresAdapter,
+  type SqlValue,
+  sqliteAdapter,
+  type TableAdapter,
+} from '@vault-envelope/migrate';
 import { createDatabase, servicesPostgresUrl } from '@vault-envelope/test-services';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -59,7 +65,14 @@ export async function openPostgres(): Promise<TestDb> {
     const db = new PGlite();
     await db.waitReady;
     const adapter = pgliteAdapter(db, { owned: true });
-    return { kind: 'pglite', adapter, app: adapter, bytesType: 'BYTEA', url: undefined, close: () => adapter.close() };
+    return {
+      kind: 'pglite',
+      adapter,
+      app: adapter,
+      bytesType: 'BYTEA',
+      url: undefined,
+      close: () => adapter.close(),
+    };
   }
   const url = await createDatabase(server, `t_${process.pid}_${++databases}`);
   const a = new pg.Client({ connectionString: url });

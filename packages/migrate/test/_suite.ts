@@ -14,9 +14,9 @@ import {
 } from '@vault-envelope/core';
 import {
   CheckpointError,
+  type MigrateOptions,
   migrateTable,
   SchemaError,
-  type MigrateOptions,
   TemplateError,
 } from '@vault-envelope/migrate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -65,7 +65,12 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const out = new Map<number, string | null>();
       for (const r of await rowsOf(db, table)) {
         const v = r[column] as string | null;
-        out.set(r.id as number, v === null ? null : await envelope.decryptToString(v, { aad: fieldAad(r.id as number, column, namespace) }));
+        out.set(
+          r.id as number,
+          v === null
+            ? null
+            : await envelope.decryptToString(v, { aad: fieldAad(r.id as number, column, namespace) }),
+        );
       }
       return out;
     }
@@ -129,7 +134,9 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
         [3, 'ssn not encrypted'],
         [6, 'ssn does not decrypt under its AAD'],
       ]);
-      expect(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))).not.toContain('999-99-9999');
+      expect(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))).not.toContain(
+        '999-99-9999',
+      );
     });
 
     test('rekey: new context, same body, one rekey call per distinct key blob per batch', async () => {
@@ -137,7 +144,12 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const keys = new Spy();
       await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context });
       const before = await rowsOf(db, t);
-      const r = await run(keys, { mode: 'rekey', table: t, columns: ['ssn'], context: [context, 'region=eu'] });
+      const r = await run(keys, {
+        mode: 'rekey',
+        table: t,
+        columns: ['ssn'],
+        context: [context, 'region=eu'],
+      });
       expect(r.values.changed).toBe(90);
       // The encrypt batches had 3 data keys each (2 batches); rekey batches see the same 6 blobs.
       expect(keys.rekeys).toBe(6);
@@ -175,7 +187,11 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const normalize = (s: string) => s.trim().toLowerCase();
       const v1 = new BlindIndex({ key: new Uint8Array(32).fill(1), name: 'users.email', normalize });
       const v2 = new BlindIndex({ key: new Uint8Array(32).fill(2), name: 'users.email', normalize });
-      const first = await run(keys, { mode: 'reindex', table: t, indexes: [{ column: 'email', into: 'email_idx', index: v1 }] });
+      const first = await run(keys, {
+        mode: 'reindex',
+        table: t,
+        indexes: [{ column: 'email', into: 'email_idx', index: v1 }],
+      });
       expect(first.values.changed).toBe(80);
       expect((await rowsOf(db, t))[0]!['email_idx']).toBe(v1.compute(user(1).email));
       await run(keys, { mode: 'encrypt', table: t, columns: ['email'], context });
@@ -283,10 +299,20 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
 
     test('a composite primary key is walked in key order, the record id named by idColumn', async () => {
       const t = tableName('members');
-      await db.adapter.run(`CREATE TABLE ${t} (org_id TEXT NOT NULL, id BIGINT NOT NULL, ssn TEXT, PRIMARY KEY (org_id, id))`);
-      for (let i = 1; i <= 40; i++) await db.adapter.run(`INSERT INTO ${t} VALUES (?, ?, ?)`, [`org_${i % 3}`, i, `s${i}`]);
+      await db.adapter.run(
+        `CREATE TABLE ${t} (org_id TEXT NOT NULL, id BIGINT NOT NULL, ssn TEXT, PRIMARY KEY (org_id, id))`,
+      );
+      for (let i = 1; i <= 40; i++)
+        await db.adapter.run(`INSERT INTO ${t} VALUES (?, ?, ?)`, [`org_${i % 3}`, i, `s${i}`]);
       const keys = new Spy();
-      const r = await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context, idColumn: 'id', batchSize: 7 });
+      const r = await run(keys, {
+        mode: 'encrypt',
+        table: t,
+        columns: ['ssn'],
+        context,
+        idColumn: 'id',
+        batchSize: 7,
+      });
       expect(r.values.changed).toBe(40);
       const v = await run(keys, { mode: 'verify', table: t, columns: ['ssn'], idColumn: 'id' });
       expect(v.values.ok).toBe(40);
@@ -301,27 +327,47 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       await expect(run(keys, { mode: 'verify', table: t, columns: ['sn'] })).rejects.toThrow(
         new SchemaError(`table ${t} has no column sn`),
       );
-      await expect(run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id={org}' })).rejects.toThrow(
+      await expect(
+        run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id={org}' }),
+      ).rejects.toThrow(
         new TemplateError(`context template names column org, which table ${t} does not have`),
       );
-      await expect(run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id={org_id' })).rejects.toThrow(
-        TemplateError,
-      );
+      await expect(
+        run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id={org_id' }),
+      ).rejects.toThrow(TemplateError);
       await expect(run(keys, { mode: 'encrypt', table: t, columns: ['ssn'] })).rejects.toThrow(
         'context is required for encrypt: the key context of each row, e.g. organization_id={org_id}',
       );
       const stop = new AbortController();
       stop.abort();
-      const r = await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context, job: 'j1', signal: stop.signal });
+      const r = await run(keys, {
+        mode: 'encrypt',
+        table: t,
+        columns: ['ssn'],
+        context,
+        job: 'j1',
+        signal: stop.signal,
+      });
       expect(r.interrupted).toBe(true);
       await expect(
         run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id=x', job: 'j1' }),
       ).rejects.toThrow(
-        new CheckpointError('job j1 is unfinished with other settings: finish it, give another job name, or restart it'),
+        new CheckpointError(
+          'job j1 is unfinished with other settings: finish it, give another job name, or restart it',
+        ),
       );
-      const restarted = await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context: 'organization_id=x', job: 'j1', restart: true });
+      const restarted = await run(keys, {
+        mode: 'encrypt',
+        table: t,
+        columns: ['ssn'],
+        context: 'organization_id=x',
+        job: 'j1',
+        restart: true,
+      });
       expect(restarted.complete).toBe(true);
-      await expect(run(keys, { mode: 'verify', table: t, columns: ['ssn'], batchSize: 0 })).rejects.toThrow(RangeError);
+      await expect(run(keys, { mode: 'verify', table: t, columns: ['ssn'], batchSize: 0 })).rejects.toThrow(
+        RangeError,
+      );
       await expect(run(keys, { mode: 'wipe' as never, table: t, columns: ['ssn'] })).rejects.toThrow(
         'mode must be one of encrypt, rekey, reencrypt, reindex, verify, got wipe',
       );

@@ -1,4 +1,4 @@
-import { engineSuite } from './_suite.js';
 import { openSqlite } from './_db.js';
+import { engineSuite } from './_suite.js';
 
 engineSuite('SQLite', openSqlite);

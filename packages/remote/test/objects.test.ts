@@ -76,7 +76,9 @@ describe('data keys', () => {
     const blob = await vault.rekeyDataKey(old.encryptedKeys, { organization_id: 'org_2' });
     expect(blob).toBeInstanceOf(Uint8Array);
     expect(blob).not.toEqual(old.encryptedKeys);
-    expect((await vault.decryptDataKey(blob)).key).toEqual((await vault.decryptDataKey(old.encryptedKeys)).key);
+    expect((await vault.decryptDataKey(blob)).key).toEqual(
+      (await vault.decryptDataKey(old.encryptedKeys)).key,
+    );
 
     const moved = await envelope.rekey(ct, { organization_id: 'org_2' });
     const now = inspect(moved);
