@@ -122,9 +122,18 @@ function countingVault(vault: VaultClient): Counted {
   return {
     calls,
     provider: {
-      createDataKey: (c, o) => (calls.createDataKey++, vault.createDataKey(c, o)),
-      decryptDataKey: (b, o) => (calls.decryptDataKey++, vault.decryptDataKey(b, o)),
-      rekeyDataKey: (b, c, o) => (calls.rekeyDataKey++, vault.rekeyDataKey(b, c, o)),
+      createDataKey(c, o) {
+        calls.createDataKey++;
+        return vault.createDataKey(c, o);
+      },
+      decryptDataKey(b, o) {
+        calls.decryptDataKey++;
+        return vault.decryptDataKey(b, o);
+      },
+      rekeyDataKey(b, c, o) {
+        calls.rekeyDataKey++;
+        return vault.rekeyDataKey(b, c, o);
+      },
     },
   };
 }
