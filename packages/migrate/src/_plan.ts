@@ -24,7 +24,7 @@ import {
 import { VaultError } from '@vault-envelope/remote';
 import { type FieldBinding, indexValue, isCiphertext, readAads, writeAad } from './_fields.js';
 import type { Limiter } from './_limit.js';
-import { encodeKey, keyOf } from './_sql.js';
+import { keyOf } from './_sql.js';
 import type { Row, SqlValue } from './adapter.js';
 import { type ContextTemplate, RowError, type Template } from './template.js';
 
@@ -53,8 +53,6 @@ export interface IndexSpec {
 
 /** The plan for one row. */
 export interface RowPlan {
-  /** The key as text, to match a row read again. */
-  id: string;
   key: SqlValue[];
   row: Row;
   /** New values by column; empty when nothing changes. */
@@ -177,6 +175,8 @@ interface EncryptTask {
   column: string;
   plaintext: string | Uint8Array;
   context: KeyContext;
+  /** The canonical form of `context`, computed once per row: the group id. */
+  contextId: string;
   aad: string;
   /** Write raw bytes (a bytes column) instead of base64 text. */
   bytes: boolean;
@@ -186,7 +186,7 @@ interface EncryptTask {
 async function encryptAll(p: Planner, tasks: EncryptTask[]): Promise<void> {
   const opts = p.signal === undefined ? {} : { signal: p.signal };
   await Promise.all(
-    groupBy(tasks, (t) => `${t.bytes ? 'b' : 's'}${canonicalContext(t.context)}`).map((group) =>
+    groupBy(tasks, (t) => `${t.bytes ? 'b' : 's'}${t.contextId}`).map((group) =>
       p.limiter.run(async () => {
         const items = group.map((t) => ({ plaintext: t.plaintext, context: t.context, aad: t.aad }));
         const results = group[0]!.bytes
@@ -255,13 +255,16 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
   const later: (() => void)[] = [];
   for (const row of rows) {
     const key = keyOf(row, p.key);
-    const plan: RowPlan = { id: encodeKey(key), key, row, set: new Map(), outcomes: [], failure: undefined };
+    const plan: RowPlan = { key, row, set: new Map(), outcomes: [], failure: undefined };
     plans.push(plan);
     let context: KeyContext | undefined;
+    let contextId = '';
     let tenant: string | undefined;
     try {
-      if (p.context !== undefined && p.mode !== 'verify' && p.mode !== 'reindex')
+      if (p.context !== undefined && p.mode !== 'verify' && p.mode !== 'reindex') {
         context = p.context.render(row);
+        contextId = canonicalContext(context);
+      }
       if (p.tenant !== undefined) tenant = p.tenant.render(row);
     } catch (e) {
       if (!(e instanceof RowError)) throw e;
@@ -291,6 +294,7 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
               column,
               plaintext: value,
               context: context!,
+              contextId,
               aad,
               bytes: typeof value !== 'string',
             });
@@ -322,6 +326,7 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
                 column,
                 plaintext: plaintext.slice(),
                 context: context!,
+                contextId,
                 aad: writeAad(p.binding, id, column, tenant),
                 bytes: typeof value !== 'string',
               });

@@ -355,7 +355,7 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
     ]),
   ];
   const guard = read.filter((c) => !key.includes(c));
-  const sql = tableSql(db.dialect, table, key, read);
+  const sql = tableSql(db.dialect, table, key, read, new Map(info.columns.map((c) => [c.name, c.type])));
 
   // The checkpoint: verify and dry runs only read it.
   const writes = mode !== 'verify' && !dryRun;
@@ -557,16 +557,40 @@ async function applyPlans(
   plans: readonly RowPlan[],
 ): Promise<void> {
   let conflicts = 0;
-  for (const p of plans) {
-    if (p.set.size === 0) continue;
-    const set = [...p.set.keys()];
-    const params: SqlValue[] = [...p.set.values(), ...p.key, ...guard.map((c) => param(p.row[c]))];
-    const n = await tx.run(sql.update(set, guard), params);
-    if (n === 0) conflicts++;
-    else if (n > 1)
-      throw new SchemaError(
-        `the key columns ${sql.key.join(', ')} are not unique: ${n} rows matched one key`,
-      );
+  const many = sql.updateMany;
+  if (many !== undefined) {
+    // One statement per set of changed columns, each column's values as one array.
+    const groups = new Map<string, RowPlan[]>();
+    for (const p of plans) {
+      if (p.set.size === 0) continue;
+      const id = [...p.set.keys()].join('\0');
+      const g = groups.get(id);
+      if (g === undefined) groups.set(id, [p]);
+      else g.push(p);
+    }
+    for (const group of groups.values()) {
+      const set = [...group[0]!.set.keys()];
+      const arrays: SqlValue[][] = [
+        ...sql.key.map((_, i) => group.map((p) => p.key[i]!)),
+        ...set.map((c) => group.map((p) => p.set.get(c)!)),
+        ...guard.map((c) => group.map((p) => param(p.row[c]))),
+      ];
+      const n = await tx.run(many(set, guard), arrays as unknown as SqlValue[]);
+      if (n > group.length) throw new SchemaError(`the key columns ${sql.key.join(', ')} are not unique`);
+      conflicts += group.length - n;
+    }
+  } else {
+    for (const p of plans) {
+      if (p.set.size === 0) continue;
+      const set = [...p.set.keys()];
+      const params: SqlValue[] = [...p.set.values(), ...p.key, ...guard.map((c) => param(p.row[c]))];
+      const n = await tx.run(sql.update(set, guard), params);
+      if (n === 0) conflicts++;
+      else if (n > 1)
+        throw new SchemaError(
+          `the key columns ${sql.key.join(', ')} are not unique: ${n} rows matched one key`,
+        );
+    }
   }
   if (conflicts > 0) throw new Conflict(conflicts);
 }
@@ -593,7 +617,7 @@ async function commitBatch(
   const rangeParams = [...(cursor ?? []), ...last];
   const replan = async (runner: SqlRunner, lock: boolean) => {
     const rows = await runner.all(sql.readRange(cursor === undefined, lock), rangeParams);
-    const before = new Map(plans.map((p) => [p.id, p]));
+    const before = new Map(plans.map((p) => [encodeKey(p.key), p]));
     const next: RowPlan[] = [];
     const stale: Row[] = [];
     const order: (RowPlan | number)[] = [];

@@ -33,14 +33,16 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
+function bindOne(p: unknown): unknown {
+  if (typeof p === 'bigint') return p.toString();
+  if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.length);
+  // An array parameter (the engine's batched update): its elements bound the same way.
+  if (Array.isArray(p)) return p.map(bindOne);
+  return p;
+}
+
 function bind(params: readonly SqlValue[]): unknown[] {
-  return params.map((p) =>
-    typeof p === 'bigint'
-      ? p.toString()
-      : p instanceof Uint8Array && !Buffer.isBuffer(p)
-        ? Buffer.from(p.buffer, p.byteOffset, p.length)
-        : p,
-  );
+  return params.map(bindOne);
 }
 
 const DESCRIBE_COLUMNS = `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
