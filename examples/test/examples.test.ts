@@ -22,6 +22,10 @@ describe('examples', () => {
     ['key-rotation.mjs', /the rekeyed ciphertext decrypts[\s\S]*re-encrypted 300 rows/],
     ['object-api.mjs', /a stale update is refused: 409[\s\S]*iterated and deleted 25 objects/],
     ['multi-tenant.mjs', /150 values for 3 tenants under 3 data keys[\s\S]*DecryptionError/],
+    [
+      'migrate-table.mjs',
+      /verify: \d+ ok, 0 in clear, 0 rows with problems[\s\S]*lookup by email finds user 7[\s\S]*vault-envelope migrate verify: exit 0/,
+    ],
   ])('%s', async (file, expected) => {
     const { stdout } = await example(file, file === 'key-rotation.mjs' ? ['--rows', '300'] : []);
     expect(stdout).toMatch(expected);

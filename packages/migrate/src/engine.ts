@@ -312,6 +312,11 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
       `context is required for ${mode}: the key context of each row, e.g. organization_id={org_id}`,
     );
   }
+  if (mode === 'rekey' && typeof keysGiven.rekeyDataKey !== 'function') {
+    throw new TypeError(
+      'keys must implement rekeyDataKey for rekey (a VaultClient does), got a provider without it',
+    );
+  }
   const binding = { namespace, tenant: tenant !== undefined };
   checkBinding(binding);
 
