@@ -5,10 +5,26 @@
  * `node:` import, so that the client runs in browsers and edge runtimes too.
  * @module
  */
-import { aduration, afunction, aobject, aoptions, astring, kindOf } from '@vault-envelope/core';
+import { aduration, afunction, aint, aobject, aoptions, astring, atext, kindOf } from '@vault-envelope/core';
 import { resolveRetryOptions } from './_retry.js';
-import { DEFAULT_BASE_URL, DEFAULT_USER_AGENT, type VaultClientOptions, type VaultHooks } from './options.js';
+import {
+  type AttemptEvent,
+  DEFAULT_BASE_URL,
+  DEFAULT_REQUESTS_PER_MINUTE,
+  DEFAULT_USER_AGENT,
+  type ResponseEvent,
+  type RetryEvent,
+  type VaultClientOptions,
+  type VaultHooks,
+} from './options.js';
 import type { ResolvedRetryOptions } from './retry.js';
+
+/** The hooks, each list present (empty when none). */
+export interface ResolvedHooks {
+  readonly beforeRequest: readonly ((request: Request, event: AttemptEvent) => void | Promise<void>)[];
+  readonly afterResponse: readonly ((event: ResponseEvent) => void | Promise<void>)[];
+  readonly beforeRetry: readonly ((event: RetryEvent) => void | Promise<void>)[];
+}
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {
@@ -19,7 +35,28 @@ export interface ResolvedOptions {
   readonly retry: ResolvedRetryOptions;
   readonly fetch: typeof globalThis.fetch | undefined;
   readonly userAgent: string;
-  readonly hooks: Required<VaultHooks>;
+  readonly hooks: ResolvedHooks;
+  /** The rate budget, or `false` for none. */
+  readonly rateLimit: { readonly requestsPerMinute: number } | false;
+}
+
+/** Largest `requestsPerMinute`: a bound far above any published limit, so a typo is caught. */
+const MAX_REQUESTS_PER_MINUTE = 100_000_000;
+
+function checkRateLimit(value: unknown): { readonly requestsPerMinute: number } | false {
+  if (value === false) return false;
+  if (value === undefined) return Object.freeze({ requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE });
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`rateLimit must be an object or false, got ${kindOf(value)}`);
+  }
+  const o = aoptions(value, 'rateLimit', ['requestsPerMinute']);
+  const n = o['requestsPerMinute'];
+  return Object.freeze({
+    requestsPerMinute:
+      n === undefined
+        ? DEFAULT_REQUESTS_PER_MINUTE
+        : aint(n, 1, MAX_REQUESTS_PER_MINUTE, 'rateLimit.requestsPerMinute'),
+  });
 }
 
 /** Reads `WORKOS_API_KEY` where an environment exists, without importing anything. */
@@ -89,7 +126,8 @@ export function resolveOptions(options: VaultClientOptions | undefined): Resolve
   const timeout = o.timeout === undefined ? 10_000 : aduration(o.timeout, 'timeout', positive);
   const deadline = o.deadline === undefined ? 60_000 : aduration(o.deadline, 'deadline', positive);
   const fetch = o.fetch === undefined ? undefined : afunction<typeof globalThis.fetch>(o.fetch, 'fetch');
-  const userAgent = astring(o.userAgent ?? DEFAULT_USER_AGENT, 'userAgent');
+  // Text rules: a control character would end the header (or make fetch throw on every attempt).
+  const userAgent = atext(o.userAgent ?? DEFAULT_USER_AGENT, 'userAgent');
 
   const hooks = o.hooks === undefined ? {} : (aobject(o.hooks, 'hooks') as VaultHooks);
   return Object.freeze({
@@ -105,5 +143,6 @@ export function resolveOptions(options: VaultClientOptions | undefined): Resolve
       afterResponse: hookList(hooks.afterResponse, 'hooks.afterResponse'),
       beforeRetry: hookList(hooks.beforeRetry, 'hooks.beforeRetry'),
     }),
+    rateLimit: checkRateLimit(o.rateLimit),
   }) as ResolvedOptions;
 }

@@ -12,8 +12,17 @@
  */
 import ky, { type KyInstance } from 'ky';
 import type { ResolvedOptions } from './_options.js';
+import { RateBudget, rateReportOf } from './_rate-budget.js';
 import { backoffDelay, requestedWait } from './_retry.js';
-import { errorForStatus, NetworkError, TimeoutError, VaultError, type VaultErrorDetails } from './errors.js';
+import { serverMessageOf } from './_server-text.js';
+import {
+  errorForStatus,
+  NetworkError,
+  RateLimitError,
+  TimeoutError,
+  VaultError,
+  type VaultErrorDetails,
+} from './errors.js';
 import type { AttemptEvent } from './options.js';
 
 /** One logical call. */
@@ -26,6 +35,11 @@ export interface CallSpec {
   /** JSON body. */
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /**
+   * Secrets of the request besides the API key (an object's value), redacted from any server
+   * text quoted in an error.
+   */
+  secrets?: readonly string[] | undefined;
 }
 
 /** A successful response. */
@@ -74,29 +88,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** The server's message from an error body: `{"error": ...}` (Vault) or `{"message": ...}`. */
-function serverMessageOf(text: string): string | undefined {
-  if (text === '') return undefined;
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (typeof body === 'object' && body !== null) {
-      const { error, message, error_description } = body as Record<string, unknown>;
-      for (const m of [error, message, error_description]) if (typeof m === 'string') return m;
-    }
-  } catch {
-    // not JSON (a proxy's HTML page, say): keep a short, flattened excerpt
-  }
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
 /** Sends Vault calls for one client. */
 export class Transport {
   readonly #options: ResolvedOptions;
   readonly #ky: KyInstance;
+  readonly #budget: RateBudget | undefined;
 
   /** @param options - Resolved client options. */
   constructor(options: ResolvedOptions) {
     this.#options = options;
+    this.#budget =
+      options.rateLimit === false ? undefined : new RateBudget(options.rateLimit.requestsPerMinute, now);
     this.#ky = ky.create({
       timeout: false,
       retry: 0,
@@ -122,14 +124,31 @@ export class Transport {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const deadlineAt = now() + o.deadline;
 
+    const secrets = [o.apiKey, ...(spec.secrets ?? [])];
+    const budget = this.#budget;
+    let last: VaultError | undefined;
+
     for (let attempt = 1; ; attempt++) {
-      const remaining = deadlineAt - now();
       const base: VaultErrorDetails = { method, path, attempts: attempt };
-      if (remaining <= 0) throw new TimeoutError(base, 'deadline');
+      if (budget !== undefined) {
+        const refused = await budget.acquire(deadlineAt, signal);
+        if (refused > 0) {
+          // No token before the deadline: fail now rather than at the deadline. A retry that can
+          // not be sent in time ends in the error that called for it.
+          throw last ?? new RateLimitError({ method, path, attempts: 0 }, refused / 1000, 'budget');
+        }
+      }
+      const remaining = deadlineAt - now();
+      if (remaining <= 0) {
+        budget?.settle(undefined);
+        throw new TimeoutError(base, 'deadline');
+      }
       const limitedByDeadline = remaining < o.timeout;
       const event: AttemptEvent = { method, path, attempt, idempotencyKey };
       const started = now();
-      const outcome = await this.#attempt(url, spec, body, event, Math.min(o.timeout, remaining));
+      const outcome = await this.#budgeted(() =>
+        this.#attempt(url, spec, body, event, Math.min(o.timeout, remaining)),
+      );
 
       let error: VaultError;
       let retryable: boolean;
@@ -143,7 +162,7 @@ export class Transport {
           return { status, body: this.#parse(outcome, base), requestId };
         }
         wait = requestedWait(outcome.headers, Date.now(), status === 429);
-        const details = { ...base, requestId, serverMessage: serverMessageOf(outcome.text) };
+        const details = { ...base, requestId, serverMessage: serverMessageOf(outcome.text, secrets) };
         error = errorForStatus(status, details, wait === undefined ? undefined : wait / 1000);
         retryable = o.retry.statusCodes.includes(status);
       } else if (outcome.kind === 'timeout') {
@@ -167,6 +186,26 @@ export class Transport {
       if (now() + delay >= deadlineAt) throw error;
       for (const hook of o.hooks.beforeRetry) await hook({ ...event, error, delayMs: delay });
       await sleep(delay, signal);
+      last = error;
+    }
+  }
+
+  /** Runs one attempt that holds a token of the budget, and gives the token back with what the answer said. */
+  async #budgeted(run: () => Promise<Outcome>): Promise<Outcome> {
+    const budget = this.#budget;
+    if (budget === undefined) return run();
+    let outcome: Outcome | undefined;
+    try {
+      outcome = await run();
+      return outcome;
+    } finally {
+      if (outcome?.kind === 'response') {
+        const at = Date.now();
+        const pause = outcome.status === 429 ? requestedWait(outcome.headers, at, true) : undefined;
+        budget.settle(rateReportOf(outcome.headers, at), pause);
+      } else {
+        budget.settle(undefined);
+      }
     }
   }
 
@@ -241,7 +280,12 @@ export class Transport {
     if (outcome.text === '') return undefined;
     try {
       return JSON.parse(outcome.text) as unknown;
-    } catch (cause) {
+    } catch {
+      // The parser's own error quotes the text around the fault, which may be a data key or a
+      // value: it is replaced by one that says what failed, and no more.
+      const cause = new SyntaxError(
+        `the body of a ${outcome.status} answer is not valid JSON (${outcome.text.length} characters)`,
+      );
       throw new VaultError('Vault sent a response that is not JSON', 'INVALID_RESPONSE', {
         ...base,
         status: outcome.status,

@@ -13,12 +13,14 @@ import {
   aobject,
   asignal,
   astring,
+  atext,
   type DataKey,
   decodeBase64,
   type KeyContext,
   kindOf,
   makeDataKey,
 } from '@vault-envelope/core';
+import { awellFormed } from './_args.js';
 import { VaultError } from './errors.js';
 import {
   type Actor,
@@ -255,19 +257,20 @@ export class WireReader {
  * Checks list options and builds the query with the spec's names; absent options are left out.
  * @param options - The options of `listObjects` or `objects`.
  * @returns The query parameters (`undefined` ones are not sent).
- * @throws TypeError for a wrong type; RangeError for a `limit` outside 1..100, an empty cursor,
+ * @throws TypeError for a wrong type, a cursor that is not text or a `search` that is not
+ *   well-formed; RangeError for a `limit` outside 1..100, an empty cursor,
  *   an unknown `order` or an unparseable `updatedAfter`.
  */
 export function listQuery(options: unknown): Record<string, string | undefined> {
   const o = aobject(options, 'listObjects options') as ListObjectsOptions;
   asignal(o.signal, 'options.signal');
   const limit = o.limit === undefined ? undefined : aint(o.limit, 1, MAX_PAGE_SIZE, 'limit');
-  const before = o.before === undefined ? undefined : astring(o.before, 'before', 1);
-  const after = o.after === undefined ? undefined : astring(o.after, 'after', 1);
+  const before = o.before === undefined ? undefined : atext(o.before, 'before', 1);
+  const after = o.after === undefined ? undefined : atext(o.after, 'after', 1);
   if (o.order !== undefined && astring(o.order, 'order') !== 'asc' && o.order !== 'desc') {
     throw new RangeError("order must be 'asc' or 'desc', got another string");
   }
-  const search = o.search === undefined ? undefined : astring(o.search, 'search');
+  const search = o.search === undefined ? undefined : awellFormed(o.search, 'search');
   let updatedAfter: string | undefined;
   if (o.updatedAfter !== undefined) {
     const d: unknown = o.updatedAfter;

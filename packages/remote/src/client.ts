@@ -9,69 +9,47 @@
  * @module
  */
 import {
-  abytes,
   aobject,
-  aoptions,
-  asignal,
-  astring,
   type CreateDataKeyOptions,
   type DataKey,
   encodeBase64,
+  isText,
   type KeyContext,
   type KeyProvider,
   type KeyRequestOptions,
-  validateKeyContext,
 } from '@vault-envelope/core';
+import { awellFormed, blobOf, callSignal, keyContext, objectId, objectName, versionCheck } from './_args.js';
 import { resolveOptions } from './_options.js';
 import { type CallSpec, Transport } from './_transport.js';
 import { listQuery, type Origin, WireReader } from './_wire.js';
 import { VaultError } from './errors.js';
 import type { VaultClientOptions } from './options.js';
-import {
-  type CallOptions,
-  type CreateObjectOptions,
-  type DeleteObjectOptions,
-  type ListObjectsOptions,
-  MAX_OBJECT_NAME_LENGTH,
-  MAX_PAGE_SIZE,
-  type ObjectIdOptions,
-  type ObjectList,
-  type ObjectMetadata,
-  type ObjectSummary,
-  type ObjectVersion,
-  type ObjectWithoutValue,
-  type UpdateObjectOptions,
-  type VaultObject,
+import type {
+  CallOptions,
+  CreateObjectOptions,
+  DeleteObjectOptions,
+  ListObjectsOptions,
+  ObjectIdOptions,
+  ObjectList,
+  ObjectMetadata,
+  ObjectSummary,
+  ObjectVersion,
+  ObjectWithoutValue,
+  UpdateObjectOptions,
+  VaultObject,
 } from './types.js';
+import { MAX_PAGE_SIZE } from './types.js';
 
-/** Checks an object id: a non-empty string (ids are opaque: never assume UUIDs). */
-function objectId(value: unknown): string {
-  return astring(value, 'id', 1);
-}
-
-function versionCheck(value: unknown): string | undefined {
-  return value === undefined ? undefined : astring(value, 'versionCheck', 1);
-}
-
-/** Checks the options object every call takes and returns its `signal`, if any. */
-function callSignal(options: unknown): AbortSignal | undefined {
-  return options === undefined
-    ? undefined
-    : asignal(aoptions(options, 'options')['signal'], 'options.signal');
-}
-
-/** Checks a wrapped-key blob: non-empty bytes, as Vault issued them. */
-function blobOf(encryptedKeys: unknown): Uint8Array {
-  const blob = abytes(encryptedKeys, undefined, 'encryptedKeys');
-  // TODO(core): a minimum length for abytes (`abytes(value, { min: 1 }, title)`), shared with the cache.
-  if (blob.length === 0) throw new RangeError('encryptedKeys must not be empty, got 0 bytes');
-  return blob;
-}
+/** `WOS.EKM.`: how every key blob WorkOS Vault issues starts (then a version, `v1\0` today). */
+const WORKOS_BLOB_HEADER = [0x57, 0x4f, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e];
+/** `VES.EKM.v1\0`: how every key blob of the local `@vault-envelope/server` starts. */
+const LOCAL_BLOB_HEADER = [0x56, 0x45, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e, 0x76, 0x31, 0x00];
 
 /**
  * A WorkOS Vault client: data keys for `Envelope` (it is a {@link KeyProvider}) and the object
  * API. Retries 408/429/5xx and network failures with jittered exponential backoff, honours
  * `Retry-After` and `X-RateLimit-Reset`, sends one `Idempotency-Key` per call on every attempt,
+ * keeps within the server's rate limit (a rate budget that follows its `X-RateLimit-*` headers),
  * bounds each attempt and each call in time, and fails with a typed {@link VaultError}.
  *
  * @example
@@ -89,7 +67,8 @@ export class VaultClient implements KeyProvider {
 
   /**
    * @param options - `apiKey` (default `WORKOS_API_KEY`), `baseUrl` (default
-   *   `https://api.workos.com`), `timeout`, `deadline`, `retry`, `fetch`, `userAgent`, `hooks`.
+   *   `https://api.workos.com`), `timeout`, `deadline`, `retry`, `fetch`, `userAgent`, `hooks`,
+   *   `rateLimit` (default `{ requestsPerMinute: 6_000 }`).
    * @throws TypeError when no API key is given or found, or an option has the wrong type;
    *   RangeError when a duration or retry number is out of range.
    * @example
@@ -99,6 +78,21 @@ export class VaultClient implements KeyProvider {
    */
   constructor(options?: VaultClientOptions) {
     this.#transport = new Transport(resolveOptions(options));
+  }
+
+  /**
+   * How the key blobs this client may be handed start, for `isCiphertext` and the Envelope's
+   * checks: `WOS.EKM.` (WorkOS Vault) and `VES.EKM.v1\0` (the local `@vault-envelope/server`,
+   * which a client may point at). A fresh copy on every read, so no holder can change another's.
+   * @returns The headers, as bytes.
+   * @example
+   * ```ts
+   * const [workos] = vault.keyBlobHeaders;
+   * new TextDecoder().decode(workos); // 'WOS.EKM.'
+   * ```
+   */
+  get keyBlobHeaders(): readonly Uint8Array[] {
+    return Object.freeze([new Uint8Array(WORKOS_BLOB_HEADER), new Uint8Array(LOCAL_BLOB_HEADER)]);
   }
 
   // ------------------------------------------------------------------ keys
@@ -115,7 +109,7 @@ export class VaultClient implements KeyProvider {
    * ```
    */
   async createDataKey(context: KeyContext, options?: CreateDataKeyOptions): Promise<DataKey> {
-    validateKeyContext(context);
+    keyContext(context);
     const signal = callSignal(options);
     const path = '/vault/v1/keys/data-key';
     const result = await this.#call({ method: 'POST', path, body: { context }, signal });
@@ -156,7 +150,7 @@ export class VaultClient implements KeyProvider {
    */
   async rekey(encryptedKeys: Uint8Array, newContext: KeyContext, options?: CallOptions): Promise<DataKey> {
     const blob = blobOf(encryptedKeys);
-    validateKeyContext(newContext, 'new key context');
+    keyContext(newContext, 'new key context');
     const signal = callSignal(options);
     const body = { context: newContext, encrypted_keys: encodeBase64(blob) };
     const result = await this.#call({ method: 'POST', path: '/vault/v1/keys/rekey', body, signal });
@@ -194,7 +188,8 @@ export class VaultClient implements KeyProvider {
    * so a retried create does not create twice where the server honours the key.
    * @param options - `name` (1..200 characters, unique), `value`, `context` (sent as `key_context`), `signal`.
    * @returns The new object's metadata (its `id` and first `versionId`).
-   * @throws TypeError/RangeError for bad arguments; {@link ConflictError} when the name is taken.
+   * @throws TypeError/RangeError for bad arguments (a name or a context that is not text, a value
+   *   that is not well-formed, a name `.` or `..`); {@link ConflictError} when the name is taken.
    * @example
    * ```ts
    * const meta = await vault.createObject({ name: 'stripe-key', value: 'sk_live_...', context: { app: 'billing' } });
@@ -202,15 +197,16 @@ export class VaultClient implements KeyProvider {
    */
   async createObject(options: CreateObjectOptions): Promise<ObjectMetadata> {
     const o = aobject(options, 'createObject options');
-    const name = astring(o['name'], 'name', 1, MAX_OBJECT_NAME_LENGTH);
-    const value = astring(o['value'], 'value');
-    const context = validateKeyContext(o['context'], 'context');
+    const name = objectName(o['name']);
+    const value = awellFormed(o['value'], 'value');
+    const context = keyContext(o['context'], 'context');
     const body = { name, value, key_context: context };
     const result = await this.#call({
       method: 'POST',
       path: '/vault/v1/kv',
       body,
       signal: callSignal(options),
+      secrets: [value],
     });
     return result.read.createdMetadata(result.body);
   }
@@ -240,7 +236,8 @@ export class VaultClient implements KeyProvider {
    * @param name - The object's name, or `{ name, signal? }` (the official SDK takes both forms).
    * @param options - `signal`.
    * @returns The object with its value.
-   * @throws {@link NotFoundError} when there is no such object.
+   * @throws TypeError for a name that is not 1..200 characters of text, or is `.` or `..`;
+   *   {@link NotFoundError} when there is no such object.
    * @example
    * ```ts
    * const stripe = await vault.readObjectByName('stripe-key');
@@ -251,7 +248,7 @@ export class VaultClient implements KeyProvider {
     options?: CallOptions,
   ): Promise<VaultObject> {
     const asObject = typeof name === 'object' && name !== null;
-    const n = astring(asObject ? name.name : name, 'name', 1, MAX_OBJECT_NAME_LENGTH);
+    const n = objectName(asObject ? name.name : name);
     const signal = callSignal(options ?? (asObject ? name : undefined));
     const path = `/vault/v1/kv/name/${encodeURIComponent(n)}`;
     const result = await this.#call({ method: 'GET', path, signal });
@@ -277,30 +274,33 @@ export class VaultClient implements KeyProvider {
 
   /**
    * Replaces an object's value, keeping its key context (PUT /vault/v1/kv/{id}).
-   * @param options - `id`, `value`, `versionCheck` (sent only when given), `signal`.
+   * @param options - `id`, `value`, `versionCheck` (a version id, or `null`/`undefined` for no
+   *   check: `metadata.versionId` may be passed as it is), `signal`.
    * @returns Id, name and the new metadata (with the new `versionId`).
    * @throws {@link ConflictError} when `versionCheck` is not the current version;
    *   {@link NotFoundError} when there is no such object.
    * @example
    * ```ts
    * const { metadata } = await vault.describeObject({ id });
-   * await vault.updateObject({ id, value: 'new', versionCheck: metadata.versionId ?? undefined });
+   * await vault.updateObject({ id, value: 'new', versionCheck: metadata.versionId });
    * ```
    */
   async updateObject(options: UpdateObjectOptions): Promise<ObjectWithoutValue> {
     const o = aobject(options, 'updateObject options');
     const id = objectId(o['id']);
-    const value = astring(o['value'], 'value');
+    const value = awellFormed(o['value'], 'value');
     const check = versionCheck(o['versionCheck']);
     const body = check === undefined ? { value } : { value, version_check: check };
     const path = `/vault/v1/kv/${encodeURIComponent(id)}`;
-    const result = await this.#call({ method: 'PUT', path, body, signal: callSignal(options) });
+    const signal = callSignal(options);
+    const result = await this.#call({ method: 'PUT', path, body, signal, secrets: [value] });
     return result.read.objectWithoutValue(result.body);
   }
 
   /**
    * Deletes an object and all its versions (DELETE /vault/v1/kv/{id}).
-   * @param options - `id`, `versionCheck` (sent as the `version_check` query only when given), `signal`.
+   * @param options - `id`, `versionCheck` (sent as the `version_check` query when it is a
+   *   version id; `null` or `undefined`: no check), `signal`.
    * @returns Nothing.
    * @throws {@link ConflictError} when `versionCheck` is not the current version;
    *   {@link NotFoundError} when there is no such object.
@@ -388,6 +388,13 @@ export class VaultClient implements KeyProvider {
       yield* page.data;
       const next = backwards ? page.listMetadata.before : page.listMetadata.after;
       if (next === null || page.data.length === 0) return;
+      if (next === '' || !isText(next)) {
+        // Sent back as given it would fail the cursor checks as if the caller had passed it.
+        throw new VaultError('Vault sent a list cursor that is not text', 'INVALID_RESPONSE', {
+          method: 'GET',
+          path: '/vault/v1/kv',
+        });
+      }
       if (seen.has(next)) {
         throw new VaultError('Vault repeated a list cursor', 'INVALID_RESPONSE', {
           method: 'GET',

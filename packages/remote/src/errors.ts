@@ -7,9 +7,16 @@
  * Every error carries the HTTP `status` (when a response arrived), the server's own message, the
  * `X-Request-ID` of the response, the request's method and path (never its query string or
  * body), the number of attempts made and a `cause`. No message or property ever holds the API
- * key, a data key, an object's value or a request body.
+ * key, a data key, an object's value or a request body: the server's message is taken only from
+ * the message field of a JSON error body, bounded, with the request's secrets redacted (see
+ * `_server-text.ts`), and a parser error that would quote a body is never kept as a `cause`.
+ *
+ * (Over 400 lines on purpose: one short class per case, each with the JSDoc that says when it is
+ * thrown, read best side by side.)
  * @module
  */
+
+import { MAX_SERVER_MESSAGE } from './_server-text.js';
 
 /** Stable machine-readable codes of {@link VaultError}s. */
 export type VaultErrorCode =
@@ -24,7 +31,8 @@ export type VaultErrorCode =
   | 'TIMEOUT'
   | 'NETWORK'
   | 'UNEXPECTED_STATUS'
-  | 'INVALID_RESPONSE';
+  | 'INVALID_RESPONSE'
+  | 'INVALID_VALUE';
 
 /** What every {@link VaultError} constructor takes besides its message. */
 export interface VaultErrorDetails {
@@ -34,20 +42,20 @@ export interface VaultErrorDetails {
   path: string;
   /** The response status, when a response arrived. */
   status?: number | undefined;
-  /** The `error` (or `message`) field of the response body, when there was one. */
+  /**
+   * The `error` (or `message`) field of a JSON error body, when there was one, already redacted
+   * of the request's secrets (the transport does it; see {@link VaultError.serverMessage}).
+   */
   serverMessage?: string | undefined;
   /** The `X-Request-ID` response header, when there was one. */
   requestId?: string | undefined;
-  /** How many attempts were made, retries included (default 1). */
+  /** How many attempts were made, retries included (default 1; 0 when nothing was sent). */
   attempts?: number | undefined;
   /** The underlying error, if any. */
   cause?: unknown;
 }
 
 const BRAND = Symbol.for('vault-envelope.VaultError');
-
-/** Longest server message kept in an error: enough for a diagnosis, not for an echoed payload. */
-const MAX_SERVER_MESSAGE = 300;
 
 /** The brand check, and the code check when `code` is given: what every `is` runs. */
 function isVaultError(error: unknown, code: VaultErrorCode | undefined): boolean {
@@ -88,7 +96,13 @@ export class VaultError extends Error {
   readonly code: VaultErrorCode;
   /** The response status, or `undefined` when no response arrived (timeout, network). */
   readonly status: number | undefined;
-  /** The server's message from the response body, trimmed to 300 characters. */
+  /**
+   * The server's message: the `error` or `message` field of a JSON error body (or `error.message`),
+   * at most 300 characters, with the API key and the request's value replaced by `[redacted]`
+   * wherever 8 or more of their characters in a row appear, and control characters replaced by
+   * spaces. `undefined` when the body was empty, not JSON, or had no such field: other server
+   * text is never quoted, as it may echo the request.
+   */
   readonly serverMessage: string | undefined;
   /** The `X-Request-ID` of the response: quote it to WorkOS support. */
   readonly requestId: string | undefined;
@@ -96,7 +110,7 @@ export class VaultError extends Error {
   readonly method: string;
   /** The request path, without query string. */
   readonly path: string;
-  /** How many attempts were made, retries included. */
+  /** How many attempts were made, retries included (0: the client's rate budget sent none). */
   readonly attempts: number;
 
   /**
@@ -259,6 +273,10 @@ export class UnprocessableEntityError extends VaultError {
  * 429: the rate limit held after every retry, or the server asked for a wait longer than
  * `retry.maxRetryAfter` or than the time left before the deadline. `retryAfter` says how long
  * the server asked to wait.
+ *
+ * Also thrown, with no `status` and `attempts` 0, when the client's own rate budget has no
+ * request left before the call's deadline: then nothing was sent, and `retryAfter` is the
+ * shortest wait after which the budget may have one.
  */
 export class RateLimitError extends VaultError {
   static override readonly code: VaultErrorCode = 'RATE_LIMIT';
@@ -270,14 +288,21 @@ export class RateLimitError extends VaultError {
   static override is(error: unknown): error is RateLimitError {
     return isVaultError(error, RateLimitError.code);
   }
-  /** Seconds the server asked to wait (from `Retry-After` or `X-RateLimit-Reset`), if it said. */
+  /** Seconds to wait: what the server asked for (`Retry-After`, `X-RateLimit-Reset`), or the budget's. */
   readonly retryAfter: number | undefined;
   /**
    * @param details - See {@link VaultErrorDetails}.
    * @param retryAfter - Seconds the server asked to wait, if it said.
+   * @param source - `'server'` for a 429, `'budget'` when the client's rate budget refused to send.
    */
-  constructor(details: VaultErrorDetails, retryAfter?: number) {
-    super('Vault rate limit exceeded', 'RATE_LIMIT', details);
+  constructor(details: VaultErrorDetails, retryAfter?: number, source: 'server' | 'budget' = 'server') {
+    super(
+      source === 'budget'
+        ? "the client's rate budget has no request left before the call's deadline"
+        : 'Vault rate limit exceeded',
+      'RATE_LIMIT',
+      details,
+    );
     this.name = 'RateLimitError';
     this.retryAfter = retryAfter;
   }
@@ -350,6 +375,31 @@ export class NetworkError extends VaultError {
   constructor(details: VaultErrorDetails) {
     super('could not reach Vault', 'NETWORK', details);
     this.name = 'NetworkError';
+  }
+}
+
+/**
+ * An object's value is not what the call that read it expects: `loadIndexKey` read an
+ * object whose value is not the standard base64 of 32 bytes. The object was read (the status is
+ * its answer's); its value is never part of the error.
+ */
+export class InvalidValueError extends VaultError {
+  static override readonly code: VaultErrorCode = 'INVALID_VALUE';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link InvalidValueError}, also from another package copy or realm.
+   */
+  static override is(error: unknown): error is InvalidValueError {
+    return isVaultError(error, InvalidValueError.code);
+  }
+  /**
+   * @param what - What is wrong with the value, in words that never quote it.
+   * @param details - See {@link VaultErrorDetails}.
+   */
+  constructor(what: string, details: VaultErrorDetails) {
+    super(`the object's value ${what}`, 'INVALID_VALUE', details);
+    this.name = 'InvalidValueError';
   }
 }
 

@@ -4,7 +4,9 @@
  * Built on ky; no static `node:` import, so it runs in Node, browsers and edge runtimes.
  * @module
  */
+import { RateBudget, rateReportOf } from './_rate-budget.js';
 import { backoffDelay, requestedWait, resolveRetryOptions } from './_retry.js';
+import { redact, serverMessageOf } from './_server-text.js';
 import { errorForStatus } from './errors.js';
 
 export { VaultClient } from './client.js';
@@ -12,6 +14,7 @@ export {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  InvalidValueError,
   NetworkError,
   NotFoundError,
   PermissionError,
@@ -23,10 +26,13 @@ export {
   type VaultErrorCode,
   type VaultErrorDetails,
 } from './errors.js';
+export { loadIndexKey } from './index-key.js';
 export {
   type AttemptEvent,
   DEFAULT_BASE_URL,
+  DEFAULT_REQUESTS_PER_MINUTE,
   DEFAULT_USER_AGENT,
+  type RateLimitOptions,
   type ResponseEvent,
   type RetryEvent,
   type VaultClientOptions,
@@ -54,8 +60,10 @@ export {
 
 /**
  * Internals exposed for this package's own tests: the retry policy (`backoffDelay`,
- * `requestedWait`, `resolveRetryOptions`) and the status-to-error table (`errorForStatus`), so
- * that they can be tested exactly without a server.
+ * `requestedWait`, `resolveRetryOptions`), the status-to-error table (`errorForStatus`), what of
+ * a server's text may be quoted (`serverMessageOf`, `redact`) and the rate budget
+ * (`RateBudget`, `rateReportOf`, with an injectable clock), so that they can be tested exactly
+ * without a server.
  *
  * Unstable: not part of the public API, outside semantic versioning, and may change or vanish in
  * any release. Not for applications; use {@link VaultClient} and its options instead.
@@ -70,4 +78,17 @@ export const __TESTS: Readonly<{
   requestedWait: typeof requestedWait;
   resolveRetryOptions: typeof resolveRetryOptions;
   errorForStatus: typeof errorForStatus;
-}> = Object.freeze({ backoffDelay, requestedWait, resolveRetryOptions, errorForStatus });
+  serverMessageOf: typeof serverMessageOf;
+  redact: typeof redact;
+  RateBudget: typeof RateBudget;
+  rateReportOf: typeof rateReportOf;
+}> = Object.freeze({
+  backoffDelay,
+  requestedWait,
+  resolveRetryOptions,
+  errorForStatus,
+  serverMessageOf,
+  redact,
+  RateBudget,
+  rateReportOf,
+});

@@ -6,7 +6,7 @@
  */
 
 /**
- * Retry options of a `VaultClient`; every field is optional.
+ * Retry options of a `VaultClient`; every field is optional (`undefined`: the default).
  * @example
  * ```ts
  * // A batch job that may wait: more tries, longer backoff, obey waits of up to 2 minutes.
@@ -20,40 +20,40 @@ export interface RetryOptions {
    * Retries after the first attempt (so `limit + 1` attempts at most). `0` disables retries.
    * @default 3
    */
-  limit?: number;
+  limit?: number | undefined;
   /**
    * Statuses that are retried. Other 4xx never are; 501 and 505 are left out of the default
    * because repeating the request cannot change their answer.
    * @default [408, 429, 500, 502, 503, 504]
    */
-  statusCodes?: readonly number[];
+  statusCodes?: readonly number[] | undefined;
   /**
    * Backoff before retry number `retry` (1-based), in milliseconds, before the cap and jitter.
    * @default (retry) => 250 * 2 ** (retry - 1)
    */
-  delay?: (retry: number) => number;
+  delay?: ((retry: number) => number) | undefined;
   /**
    * Cap on the backoff, in milliseconds (does not cap a wait the server asked for).
    * @default 10_000
    */
-  backoffLimit?: number;
+  backoffLimit?: number | undefined;
   /**
    * Longest wait asked by `Retry-After` or `X-RateLimit-Reset` that is honoured, in milliseconds.
    * A longer one fails the call at once with the error (a `RateLimitError` carries `retryAfter`).
    * @default 60_000
    */
-  maxRetryAfter?: number;
+  maxRetryAfter?: number | undefined;
   /**
    * `true`: full jitter, a uniform wait in `[0, backoff)`. `false`: the backoff exactly. A
    * function: maps the capped backoff to the wait.
    * @default true
    */
-  jitter?: boolean | ((backoff: number) => number);
+  jitter?: boolean | ((backoff: number) => number) | undefined;
   /**
    * Whether network failures and attempts that ran past `timeout` are retried.
    * @default true
    */
-  retryOnNetworkError?: boolean;
+  retryOnNetworkError?: boolean | undefined;
 }
 
 /** {@link RetryOptions} with every default filled in. */

@@ -8,7 +8,7 @@
  */
 import type { KeyContext } from '@vault-envelope/core';
 
-/** Longest object name Vault accepts. */
+/** Longest object name Vault accepts (names are also text: no control characters, not `.` or `..`). */
 export const MAX_OBJECT_NAME_LENGTH = 200;
 /** Largest page `listObjects` accepts. */
 export const MAX_PAGE_SIZE = 100;
@@ -16,7 +16,7 @@ export const MAX_PAGE_SIZE = 100;
 /** Options every call takes. */
 export interface CallOptions {
   /** Aborts the call (all attempts and waits); the call rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Who last changed an object. */
@@ -110,24 +110,24 @@ export interface ObjectList {
 /** Arguments of `listObjects` and `objects`. Every field is optional. */
 export interface ListObjectsOptions extends CallOptions {
   /** Page size, 1..100 (server default 10; `objects()` defaults to 100). */
-  limit?: number;
+  limit?: number | undefined;
   /** Cursor: entries before this one. */
-  before?: string;
+  before?: string | undefined;
   /** Cursor: entries after this one. */
-  after?: string;
+  after?: string | undefined;
   /** Sort direction. */
-  order?: 'asc' | 'desc';
+  order?: 'asc' | 'desc' | undefined;
   /** Filter by name, or structured search JSON. */
-  search?: string;
+  search?: string | undefined;
   /** Only objects changed after this instant (sent as ISO-8601 `updatedAfter`). */
-  updatedAfter?: Date | string;
+  updatedAfter?: Date | string | undefined;
 }
 
 /** Arguments of `createObject`. */
 export interface CreateObjectOptions extends CallOptions {
-  /** Unique name, 1..200 characters. */
+  /** Unique name, 1..200 characters of text (no control characters), neither `.` nor `..`. */
   name: string;
-  /** The value to encrypt and store. */
+  /** The value to encrypt and store: any well-formed string (newlines included). */
   value: string;
   /** Key context, sent as `key_context` (at most 10 string entries). */
   context: KeyContext;
@@ -139,16 +139,22 @@ export interface UpdateObjectOptions extends CallOptions {
   id: string;
   /** The new value. */
   value: string;
-  /** Fail with `ConflictError` unless this is the current version id. Sent only when given. */
-  versionCheck?: string;
+  /**
+   * Fail with `ConflictError` unless this is the current version id. `metadata.versionId` may be
+   * passed as it is: `null` or `undefined` sends no check.
+   */
+  versionCheck?: string | null | undefined;
 }
 
 /** Arguments of `deleteObject`. */
 export interface DeleteObjectOptions extends CallOptions {
   /** The object's id. */
   id: string;
-  /** Fail with `ConflictError` unless this is the current version id. Sent only when given. */
-  versionCheck?: string;
+  /**
+   * Fail with `ConflictError` unless this is the current version id. `metadata.versionId` may be
+   * passed as it is: `null` or `undefined` sends no check.
+   */
+  versionCheck?: string | null | undefined;
 }
 
 /** Arguments of the calls that take only an object id. */

@@ -4,6 +4,7 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  InvalidValueError,
   NetworkError,
   NotFoundError,
   PermissionError,
@@ -91,7 +92,7 @@ describe('errorForStatus', () => {
 
 describe('type guards', () => {
   const d = { method: 'GET', path: '/vault/v1/kv/x' };
-  const classes = [
+  const byDetails = [
     BadRequestError,
     AuthenticationError,
     PermissionError,
@@ -103,7 +104,11 @@ describe('type guards', () => {
     TimeoutError,
     NetworkError,
   ] as const;
-  const instances = classes.map((C) => new C(d));
+  const classes = [...byDetails, InvalidValueError] as const;
+  const instances: VaultError[] = [
+    ...byDetails.map((C) => new C(d)),
+    new InvalidValueError('must be a key, got 32 zero bytes', d),
+  ];
 
   test('VaultError.is accepts every subclass; a subclass accepts only its own case', () => {
     for (const e of instances) expect(VaultError.is(e)).toBe(true);
@@ -171,6 +176,22 @@ describe('type guards', () => {
     const mixed: unknown[] = [...instances, new Error('x'), errorForStatus(418, req)];
     expect(mixed.filter(VaultError.is)).toHaveLength(instances.length + 1);
     for (const [i, C] of classes.entries()) expect(mixed.filter(C.is)).toEqual([instances[i]]);
+  });
+
+  test('RateLimitError from the client budget says so; InvalidValueError says what, never the value', () => {
+    const budget = new RateLimitError({ method: 'GET', path: '/vault/v1/kv', attempts: 0 }, 12, 'budget');
+    expect(budget.message).toBe(
+      "the client's rate budget has no request left before the call's deadline: GET /vault/v1/kv",
+    );
+    expect(budget.status).toBeUndefined();
+    expect(budget.attempts).toBe(0);
+    expect(budget.retryAfter).toBe(12);
+    const invalid = new InvalidValueError('must be a key, got 32 zero bytes', { ...d, status: 200 });
+    expect(invalid.message).toBe(
+      "the object's value must be a key, got 32 zero bytes: GET /vault/v1/kv/x returned 200",
+    );
+    expect(invalid.code).toBe('INVALID_VALUE');
+    expect(invalid.name).toBe('InvalidValueError');
   });
 
   test('cause is kept', () => {

@@ -297,10 +297,15 @@ describe('each error class from a real response', () => {
     expect(e.status).toBe(422);
   });
 
-  test('429 RateLimitError from the real rate limiter, with retryAfter', async () => {
+  test('429 RateLimitError from the real rate limiter, with retryAfter (client budget off)', async () => {
     const limited = await startServer({ port: 0, memory: true, apiKeys: ['sk_rl'], rateLimit: { limit: 2 } });
     try {
-      const c = new VaultClient({ apiKey: 'sk_rl', baseUrl: limited.url, retry: { maxRetryAfter: 500 } });
+      const c = new VaultClient({
+        apiKey: 'sk_rl',
+        baseUrl: limited.url,
+        retry: { maxRetryAfter: 500 },
+        rateLimit: false,
+      });
       await c.listObjects();
       await c.listObjects();
       const t0 = performance.now();
@@ -309,6 +314,27 @@ describe('each error class from a real response', () => {
       expect(e).toBeInstanceOf(RateLimitError);
       expect(e.retryAfter).toBeGreaterThan(0);
       expect(e.retryAfter).toBeLessThanOrEqual(60);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('the same limit with the client budget on: the third call is refused at once and never sent', async () => {
+    const limited = await startServer({ port: 0, memory: true, apiKeys: ['sk_rl'], rateLimit: { limit: 2 } });
+    try {
+      const c = new VaultClient({ apiKey: 'sk_rl', baseUrl: limited.url, deadline: 5_000 });
+      await c.listObjects();
+      await c.listObjects();
+      const e = (await caught(c.listObjects())) as RateLimitError;
+      expect(e).toBeInstanceOf(RateLimitError);
+      expect(e.status).toBeUndefined();
+      expect(e.attempts).toBe(0);
+      expect(e.retryAfter).toBeGreaterThan(5);
+      expect(e.retryAfter).toBeLessThanOrEqual(62);
+      expect(e.message).toBe(
+        "the client's rate budget has no request left before the call's deadline: GET /vault/v1/kv",
+      );
+      expect(limited.stats().requests['GET /vault/v1/kv']).toBe(2);
     } finally {
       await limited.close();
     }
