@@ -24,6 +24,8 @@ export default defineConfig({
           name,
           root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
           include: ['test/**/*.test.ts'],
+          // `*.services.test.ts` need a real database server: `pnpm test:services` runs them.
+          exclude: ['test/**/*.services.test.ts'],
           testTimeout: 30_000,
         },
       })),

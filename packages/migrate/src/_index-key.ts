@@ -1,11 +1,10 @@
 /**
- * Blind-index root keys stored as Vault objects: what `vault-envelope index-key create` writes
- * (the object's value is the standard base64 of 32 random bytes) and how a job reads one back.
- * Kept in one module so that the client's own loader replaces the reader here alone.
+ * Blind-index root keys: what `vault-envelope index-key create` stores as a Vault object (the
+ * standard base64 of 32 random bytes; the client's `loadIndexKey` reads it back), and the same
+ * text read from a file (`--index-key-file`).
  * @module
  */
 import { decodeBase64 } from '@vault-envelope/core';
-import type { VaultClient } from '@vault-envelope/remote';
 
 /** Bytes of a blind-index root key. */
 export const INDEX_KEY_BYTES = 32;
@@ -28,12 +27,6 @@ export function decodeIndexKey(text: string, title: string): Uint8Array {
     );
   }
   return key;
-}
-
-/** Reads a root key stored as the Vault object `name`. */
-export async function loadIndexKey(vault: VaultClient, name: string): Promise<Uint8Array> {
-  const object = await vault.readObjectByName(name);
-  return decodeIndexKey(object.value, `the Vault object ${name}`);
 }
 
 /** A new random root key, as the value to store: the caller zeroes `key`. */

@@ -30,9 +30,9 @@ import {
   type KeyProvider,
   validateKeyContext,
 } from '@vault-envelope/core';
-import { VaultClient, VaultError } from '@vault-envelope/remote';
+import { loadIndexKey, VaultClient, VaultError } from '@vault-envelope/remote';
 import { Command, CommanderError, Option } from 'commander';
-import { decodeIndexKey, loadIndexKey, newIndexKey } from './_index-key.js';
+import { decodeIndexKey, newIndexKey } from './_index-key.js';
 import { progressView } from './_progress.js';
 import type { TableAdapter } from './adapter.js';
 import { type BlindIndexColumn, type MigrationMode, type MigrationReport, migrateTable } from './engine.js';
