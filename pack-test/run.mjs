@@ -314,14 +314,18 @@ async function cliCheck() {
     throw failure('vault-envelope --help did not list its commands', help);
   }
   // A format A message with a WorkOS key blob: IV, tag, LEB128(11), "WOS.EKM.v1\0", 1 byte of CT.
-  const message = Buffer.concat([Buffer.alloc(28), Buffer.from([11]), Buffer.from('WOS.EKM.v1\0'), Buffer.from([0])]);
+  const message = Buffer.concat([
+    Buffer.alloc(28),
+    Buffer.from([11]),
+    Buffer.from('WOS.EKM.v1\0'),
+    Buffer.from([0]),
+  ]);
   const info = await run(bin, ['inspect', message.toString('base64')], { cwd: APP, timeout: 30_000 });
   if (info.code !== 0 || !/^format +A$/m.test(info.stdout) || !/^workosKeyBlob +true$/m.test(info.stdout)) {
     throw failure('vault-envelope inspect did not read the message', info);
   }
   return [`--help lists the commands; inspect: ${info.stdout.trim().split('\n')[0]}`];
 }
-
 
 async function binCheck() {
   const bin = join(APP, 'node_modules', '.bin', 'vault-envelope-server');

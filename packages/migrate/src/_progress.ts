@@ -57,7 +57,7 @@ export function progressView(
     };
   }
   if (mode === 'plain') {
-    let last = 0;
+    let last = Number.NEGATIVE_INFINITY;
     return {
       update(p) {
         const now = performance.now();

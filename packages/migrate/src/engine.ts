@@ -341,6 +341,18 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
   for (const c of [...key, idColumn, ...columns, ...indexes.flatMap((x) => [x.column, x.into])]) {
     if (!has.has(c)) throw new SchemaError(`table ${table} has no column ${c}`);
   }
+  if (db.dialect === 'postgres' && (mode === 'encrypt' || mode === 'rekey' || mode === 'reencrypt')) {
+    // (SQLite ignores declared lengths.) A ciphertext is longer than its plaintext (28 bytes of IV and tag, the key blob, base64):
+    // a length-limited text column would refuse it, batch after batch.
+    for (const c of info.columns) {
+      const m = /^(?:character varying|varchar|character|char)\((\d+)\)$/i.exec(c.type);
+      if (columns.includes(c.name) && m !== null && Number(m[1]) < 1024) {
+        throw new SchemaError(
+          `column ${c.name} is ${c.type}, too short for a ciphertext: change it to text first`,
+        );
+      }
+    }
+  }
   for (const [what, t] of [
     ['context', context],
     ['tenant', tenant],

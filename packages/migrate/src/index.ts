@@ -46,3 +46,37 @@ export {
   RowError,
   type Template,
 } from './template.js';
+
+import { Limiter } from './_limit.js';
+import { type ProgressView, progressView } from './_progress.js';
+import { decodeKey, encodeKey } from './_sql.js';
+import type { SqlValue } from './adapter.js';
+import { numberPlaceholders } from './postgres.js';
+
+/**
+ * Internals of `@vault-envelope/migrate`, exported for its own tests only. **Unstable and outside
+ * semver: not for applications.** Frozen.
+ *
+ * - `Limiter`: the bound on key-service calls in flight;
+ * - `progressView`: the CLI's progress output (bar, plain lines, JSON lines);
+ * - `encodeKey` / `decodeKey`: a key's encoding in the checkpoint's cursor;
+ * - `numberPlaceholders`: `?` to `$n` for PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * import { __TESTS } from '@vault-envelope/migrate';
+ * __TESTS.numberPlaceholders('a = ? AND b = ?'); // 'a = $1 AND b = $2'
+ * ```
+ */
+export const __TESTS: Readonly<{
+  Limiter: typeof Limiter;
+  progressView: (
+    label: string,
+    mode: 'tty' | 'plain' | 'json' | 'quiet',
+    write: (line: string) => void,
+    stream?: NodeJS.WritableStream,
+  ) => ProgressView;
+  encodeKey: (values: readonly SqlValue[]) => string;
+  decodeKey: (text: string) => SqlValue[];
+  numberPlaceholders: (sql: string) => string;
+}> = /* @__PURE__ */ Object.freeze({ Limiter, progressView, encodeKey, decodeKey, numberPlaceholders });

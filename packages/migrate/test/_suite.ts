@@ -368,6 +368,18 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       await expect(run(keys, { mode: 'verify', table: t, columns: ['ssn'], batchSize: 0 })).rejects.toThrow(
         RangeError,
       );
+      const short = tableName('short');
+      await db.adapter.run(`CREATE TABLE ${short} (id BIGINT PRIMARY KEY, org_id TEXT, ssn VARCHAR(20))`);
+      const shortRun = run(keys, { mode: 'encrypt', table: short, columns: ['ssn'], context });
+      if (db.kind === 'sqlite')
+        expect((await shortRun).complete).toBe(true); // SQLite ignores lengths
+      else {
+        await expect(shortRun).rejects.toThrow(
+          new SchemaError(
+            'column ssn is character varying(20), too short for a ciphertext: change it to text first',
+          ),
+        );
+      }
       await expect(run(keys, { mode: 'wipe' as never, table: t, columns: ['ssn'] })).rejects.toThrow(
         'mode must be one of encrypt, rekey, reencrypt, reindex, verify, got wipe',
       );
