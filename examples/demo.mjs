@@ -1,9 +1,12 @@
 // `pnpm demo`: the three jobs vault-envelope is for, end to end, on one machine.
 //
-//  1. Encrypt fields before database writes: generated users into a real SQLite database, with
-//     ssn, dob and email encrypted (AAD bound to row id and column) and a blind index on email.
+//  1. Encrypt fields before database writes: generated users of five organizations into a real
+//     SQLite database, with ssn, dob and email encrypted (AAD bound to the organization, table,
+//     row id and column) and a blind index on email keyed per organization.
 //  2. Decrypt in request handlers: an HTTP server answering GET /users/:id (decrypts in the
-//     handler) and GET /users?email= (finds the row through the blind index), under load.
+//     handler) and GET /users?email= (finds the row through the blind index), under load. Each
+//     request names its organization (a header standing in for the authenticated session): that,
+//     never the row's own org_id column, is the tenant the handler decrypts with.
 //  3. Key caching: the same load with the cache off and on, side by side.
 //
 // No WorkOS account and no network: the local Vault-compatible server runs in-process on SQLite
@@ -99,6 +102,24 @@ function openDb(path) {
   return db;
 }
 
+/** The blind index of each organization, derived once (HKDF from the root index key). */
+function perTenant(emailIndex) {
+  const byOrg = new Map();
+  const of = (org) => {
+    let idx = byOrg.get(org);
+    if (idx === undefined) {
+      idx = emailIndex.forTenant(org);
+      byOrg.set(org, idx);
+    }
+    return idx;
+  };
+  of.destroy = () => {
+    for (const idx of byOrg.values()) idx.destroy();
+    emailIndex.destroy();
+  };
+  return of;
+}
+
 /** Job 1: encrypt and write. */
 async function writeUsers(db, envelope, emailIndex, count) {
   const insert = db.prepare(
@@ -118,10 +139,11 @@ async function writeUsers(db, envelope, emailIndex, count) {
         ...(await envelope.encryptFields(p, {
           fields: FIELDS,
           id: p.id,
+          tenant: p.org_id,
           namespace: 'users',
           context: { organization_id: p.org_id },
         })),
-        email_idx: emailIndex.compute(p.email),
+        email_idx: emailIndex(p.org_id).compute(p.email),
       })),
     );
     insertMany(rows);
@@ -132,9 +154,11 @@ async function writeUsers(db, envelope, emailIndex, count) {
 
 /** Job 2: an HTTP app that decrypts in its handlers. */
 function startApp(db, envelope, emailIndex) {
-  const byId = db.prepare('SELECT * FROM users WHERE id = ?');
-  const byEmailIdx = db.prepare('SELECT * FROM users WHERE email_idx = ?');
-  const open = (row) => envelope.decryptFields(row, { fields: FIELDS, id: row.id, namespace: 'users' });
+  const byId = db.prepare('SELECT * FROM users WHERE id = ? AND org_id = ?');
+  const byEmailIdx = db.prepare('SELECT * FROM users WHERE email_idx = ? AND org_id = ?');
+  // The tenant is the session's organization, never the row's org_id column.
+  const open = (row, org) =>
+    envelope.decryptFields(row, { fields: FIELDS, id: row.id, tenant: org, namespace: 'users' });
   const server = createServer(async (req, res) => {
     const send = (status, body) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -142,18 +166,21 @@ function startApp(db, envelope, emailIndex) {
     };
     try {
       const url = new URL(req.url ?? '/', 'http://app');
+      // A stand-in for the authenticated session's organization.
+      const org = req.headers['x-org-id'];
+      if (typeof org !== 'string' || org === '') return send(401, { error: 'no organization' });
       const m = /^\/users\/(\d+)$/.exec(url.pathname);
       if (req.method === 'GET' && m) {
-        const row = byId.get(Number(m[1]));
+        const row = byId.get(Number(m[1]), org);
         if (row === undefined) return send(404, { error: 'not found' });
-        const { email_idx, ...plain } = await open(row);
+        const { email_idx, ...plain } = await open(row, org);
         return send(200, plain);
       }
       if (req.method === 'GET' && url.pathname === '/users' && url.searchParams.has('email')) {
         const email = url.searchParams.get('email');
         // The index narrows the search to a few rows; decrypting them filters false positives.
-        for (const row of byEmailIdx.all(emailIndex.compute(email))) {
-          const { email_idx, ...plain } = await open(row);
+        for (const row of byEmailIdx.all(emailIndex(org).compute(email), org)) {
+          const { email_idx, ...plain } = await open(row, org);
           if (plain.email === email) return send(200, plain);
         }
         return send(404, { error: 'not found' });
@@ -173,9 +200,9 @@ function startApp(db, envelope, emailIndex) {
 }
 
 /** GET with a keep-alive agent: `node:http` costs far less per request than `fetch` on Node 20. */
-function getJson(agent, url) {
+function getJson(agent, url, headers) {
   return new Promise((resolve, reject) => {
-    get(url, { agent }, (res) => {
+    get(url, { agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -198,6 +225,7 @@ async function drive(appUrl, records, requests, concurrency) {
       const body = await getJson(
         agent,
         byEmail ? `${appUrl}/users?email=${encodeURIComponent(expected.email)}` : `${appUrl}/users/${id}`,
+        { 'x-org-id': expected.org_id },
       );
       const same =
         body.id === id &&
@@ -245,19 +273,27 @@ run(async () => {
     console.log(`database: ${dbPath}\n`);
     db = openDb(dbPath);
 
-    const emailIndex = new BlindIndex({
+    const rootIndex = new BlindIndex({
       key: await blindIndexKey(vault.client),
       name: 'users.email',
       bits: 32,
       normalize: (s) => s.trim().toLowerCase(),
     });
+    const emailIndex = perTenant(rootIndex);
+    // Every call must name its tenant: a forgotten one is an error, not a value any tenant reads.
+    const envelopeOptions = { requireTenant: true };
 
     // 1. Encrypt fields before the database write (the cache makes it one key per organization).
     console.log(`1. Encrypting ssn, dob and email of ${fmt(opts.records)} users into SQLite`);
     const writeKeys = counting(vault.client);
     const writeCache = cachedKeyProvider(writeKeys, { maxAge: 5 * 60_000 });
     cleanup.push(() => writeCache.close());
-    const written = await writeUsers(db, new Envelope({ keys: writeCache }), emailIndex, opts.records);
+    const written = await writeUsers(
+      db,
+      new Envelope({ keys: writeCache, ...envelopeOptions }),
+      emailIndex,
+      opts.records,
+    );
     const sample = db.prepare('SELECT ssn, email_idx FROM users WHERE id = 1').get();
     console.log(
       `   ${fmt(opts.records / written.seconds)} records/s; ${writeKeys.calls.create} data keys created`,
@@ -274,7 +310,7 @@ run(async () => {
       const cache =
         mode === 'cache' ? cachedKeyProvider(keys, { maxAge: 5 * 60_000, capacity: 10_000 }) : undefined;
       if (cache) cleanup.push(() => cache.close());
-      const app = await startApp(db, new Envelope({ keys: cache ?? keys }), emailIndex);
+      const app = await startApp(db, new Envelope({ keys: cache ?? keys, ...envelopeOptions }), emailIndex);
       const before = vault.local?.stats().requests['POST /vault/v1/keys/decrypt'] ?? 0;
       const r = await drive(app.url, opts.records, opts.requests, opts.concurrency);
       await app.close();

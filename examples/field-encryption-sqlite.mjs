@@ -1,5 +1,7 @@
 // Field encryption with SQLite: encrypt the sensitive columns of a row before INSERT, bind each
 // to its row and column with AAD, and show that a value copied into another row fails to decrypt.
+// Also: a row whose id the database generates (insert, then update with the ciphertexts bound to
+// the new id, in one transaction), and a misspelt field name, which is an error, not a plaintext.
 //
 //   node examples/field-encryption-sqlite.mjs
 import { cachedKeyProvider } from '@vault-envelope/cache';
@@ -26,6 +28,40 @@ run(async () => {
       insert.run(await envelope.encryptFields(p, { fields, id: p.id, namespace: 'patients', context }));
     }
     console.log('stored row 1:', db.prepare('SELECT * FROM patients WHERE id = 1').get());
+
+    // The database assigns the id: insert without the sensitive values, then write them bound
+    // to the new id, in the same transaction (no reader ever sees the row half written).
+    const grace = { name: 'Grace', diagnosis: 'I10 hypertension', notes: 'low-salt diet' };
+    db.exec('BEGIN');
+    try {
+      const { lastInsertRowid } = db
+        .prepare('INSERT INTO patients (name, diagnosis, notes) VALUES (?, NULL, NULL)')
+        .run(grace.name);
+      const id = Number(lastInsertRowid);
+      const enc = await envelope.encryptFields(
+        { id, ...grace },
+        { fields, id, namespace: 'patients', context },
+      );
+      db.prepare('UPDATE patients SET diagnosis = @diagnosis, notes = @notes WHERE id = @id').run(enc);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+    const generated = db.prepare('SELECT * FROM patients WHERE name = ?').get('Grace');
+    const graceBack = await envelope.decryptFields(generated, {
+      fields,
+      id: generated.id,
+      namespace: 'patients',
+    });
+    if (graceBack.diagnosis !== grace.diagnosis) throw new Error('generated-id round trip failed');
+    console.log(`row ${generated.id} (id from the database) decrypts: ${graceBack.diagnosis}`);
+
+    // A typo in the field list fails instead of leaving the real column in clear.
+    const typo = await envelope
+      .encryptFields(people[0], { fields: ['diagnosis', 'note'], id: 1, namespace: 'patients', context })
+      .catch((e) => e);
+    console.log('misspelt field:', typo.message);
 
     const row = db.prepare('SELECT * FROM patients WHERE id = 1').get();
     const plain = await envelope.decryptFields(row, { fields, id: row.id, namespace: 'patients' });

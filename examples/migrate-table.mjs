@@ -43,7 +43,7 @@ run(async () => {
       const id = 1 + Math.floor(Math.random() * rows);
       const ssn = await envelope.encrypt(`999-00-${String(id).padStart(4, '0')}`, {
         context: { organization_id: user(id).org_id },
-        aad: fieldAad(id, 'ssn', 'users'),
+        aad: fieldAad({ id, field: 'ssn', namespace: 'users' }),
       });
       app.prepare('UPDATE users SET ssn = ? WHERE id = ?').run(ssn, id);
       appWrites++;
@@ -95,17 +95,16 @@ run(async () => {
       key: globalThis.crypto.getRandomValues(new Uint8Array(32)),
       name: 'users.email',
       normalize: (s) => s.trim().toLowerCase(),
+      version: 1,
     });
     const indexed = await migrateTable({
       db,
       keys,
       mode: 'reindex',
       table: 'users',
-      indexes: [{ column: 'email', into: 'email_idx', index, version: 1 }],
+      indexes: [{ column: 'email', into: 'email_idx', index }],
     });
-    const found = app
-      .prepare('SELECT id FROM users WHERE email_idx = ?')
-      .get(`v1:${index.compute(user(7).email)}`);
+    const found = app.prepare('SELECT id FROM users WHERE email_idx = ?').get(index.compute(user(7).email));
     console.log(`indexed ${indexed.values.changed} emails; lookup by email finds user ${found?.id}`);
     index.destroy();
     await db.close();

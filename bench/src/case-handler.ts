@@ -64,7 +64,10 @@ async function makeRows(server: ServerHandle): Promise<Row[]> {
   for (let id = 0; id < ROWS; id++) {
     const ssn = `${String(100 + (id % 900)).padStart(3, '0')}-${String(id % 100).padStart(2, '0')}-${String(id).padStart(4, '0')}`;
     const context = { organization_id: `org_${id % DISTINCT_KEYS}` };
-    rows.push({ id, ssn: await envelope.encrypt(ssn, { context, aad: fieldAad(id, 'ssn', 'users') }) });
+    rows.push({
+      id,
+      ssn: await envelope.encrypt(ssn, { context, aad: fieldAad({ id, field: 'ssn', namespace: 'users' }) }),
+    });
   }
   await keys.close();
   return rows;
@@ -75,7 +78,9 @@ function handlerFor(rows: readonly Row[], keys: KeyProvider): (id: number) => Pr
   const envelope = new Envelope({ keys });
   return async (id) => {
     const row = rows[id % rows.length]!;
-    const ssn = await envelope.decryptToString(row.ssn, { aad: fieldAad(row.id, 'ssn', 'users') });
+    const ssn = await envelope.decryptToString(row.ssn, {
+      aad: fieldAad({ id: row.id, field: 'ssn', namespace: 'users' }),
+    });
     return JSON.stringify({ id: row.id, ssnLast4: ssn.slice(-4) });
   };
 }

@@ -11,12 +11,32 @@
  * @module
  */
 import { encodeBase64 } from './_bytes.js';
-import { keyOptions, type PlaintextBytes, plaintextBytes, signalOptions, toAad } from './_request.js';
+import type { KeyBlobHeaders } from './_key-blob.js';
+import { keyOptions, type PlaintextBytes, plaintextBytes, requestAad, signalOptions } from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
-import { aobject, copyBytes, kindOf } from './assert.js';
-import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseCiphertext } from './format.js';
+import { aobject, kindOf } from './assert.js';
+import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
 import type { BatchResult } from './types.js';
+
+/** What the Envelope's options decide about a batch. */
+export interface BatchPolicy {
+  /** An item without a tenant fails (the field helpers, which bind the tenant themselves, pass false). */
+  requireTenant: boolean;
+  /** The key-blob headers known for layout detection and the .NET variant. */
+  headers: KeyBlobHeaders;
+  /**
+   * How messages name part `part` of item `index` (default `items[index].part`): the field
+   * helpers name the field instead, since their callers never passed an array of items.
+   */
+  itemTitle?: (index: number, part: 'plaintext' | 'ciphertext' | 'aad' | 'tenant' | 'context') => string;
+}
+
+function titler(
+  policy: BatchPolicy,
+): (index: number, part: 'plaintext' | 'ciphertext' | 'aad' | 'tenant' | 'context') => string {
+  return policy.itemTitle ?? ((i, part) => `items[${i}].${part}`);
+}
 
 /** One direction of a batch, as {@link runBatch} drives it. */
 interface BatchWork<T, R> {
@@ -116,18 +136,20 @@ interface SealEntry extends PlaintextBytes {
  */
 export async function sealBatch(
   sealer: Sealer,
-  keys: KeyProvider,
+  keys: Pick<KeyProvider, 'createDataKey'>,
   items: unknown,
   options: { signal?: AbortSignal },
+  policy: BatchPolicy,
 ): Promise<BatchResult<Uint8Array>[]> {
   checkBatch(items, options);
   const signal = options.signal;
+  const title = titler(policy);
   return runBatch<SealEntry, Uint8Array>(items, {
     plan(item, i) {
       const it = aobject(item, `items[${i}]`);
-      const context = validateKeyContext(it.context, `items[${i}].context`);
-      const aad = toAad(it.aad, `items[${i}].aad`);
-      const { bytes, owned } = plaintextBytes(it.plaintext, `items[${i}].plaintext`);
+      const context = validateKeyContext(it.context, title(i, 'context'));
+      const aad = requestAad(it.aad, it.tenant, policy.requireTenant, title(i, 'aad'), title(i, 'tenant'));
+      const { bytes, owned } = plaintextBytes(it.plaintext, title(i, 'plaintext'));
       return { group: canonicalContext(context), entry: { context, aad, bytes, owned } };
     },
     lease(entries) {
@@ -157,24 +179,29 @@ interface OpenEntry {
  */
 export async function openBatch(
   sealer: Sealer,
-  keys: KeyProvider,
+  keys: Pick<KeyProvider, 'decryptDataKey'>,
   items: unknown,
   options: { signal?: AbortSignal },
+  policy: BatchPolicy,
 ): Promise<BatchResult<Uint8Array>[]> {
   checkBatch(items, options);
   const keyOpts = signalOptions(options.signal);
+  const title = titler(policy);
   return runBatch<OpenEntry, Uint8Array>(items, {
     plan(item, i) {
       const it = aobject(item, `items[${i}]`);
-      const aad = toAad(it.aad, `items[${i}].aad`);
-      const bytes = ciphertextBytes(it.ciphertext as string | Uint8Array, `items[${i}].ciphertext`);
-      const parts = parseCiphertext(bytes, it.format as CiphertextFormat | undefined);
+      const aad = requestAad(it.aad, it.tenant, policy.requireTenant, title(i, 'aad'), title(i, 'tenant'));
+      const bytes = ciphertextBytes(it.ciphertext as string | Uint8Array, title(i, 'ciphertext'));
+      const parts = parseWith(bytes, it.format as CiphertextFormat | undefined, policy.headers);
       return { group: encodeBase64(parts.encryptedKeys), entry: { parts, aad } };
     },
     // The provider gets the key blob in memory of its own, not a view into a decoded message
-    // (which for base64 input lives in Node's shared Buffer pool).
+    // (which for base64 input lives in Node's shared Buffer pool); for the .NET variant, the
+    // decoded blob.
     lease: (entries) =>
-      sealer.lease(() => keys.decryptDataKey(copyBytes(entries[0]!.parts.encryptedKeys), keyOpts)),
+      sealer.lease(() =>
+        keys.decryptDataKey(policy.headers.providerBlob(entries[0]!.parts.encryptedKeys), keyOpts),
+      ),
     run: (lease, e) => sealer.open(lease.prepared, e.parts, e.aad),
   });
 }

@@ -10,20 +10,22 @@
  * wraps another key only makes authentication fail. No new GCM invocation happens, so no IV is
  * used twice.
  *
- * A message keeps its layout (A, legacy or B): a rekey changes where the key is wrapped, not
- * which SDKs can read the message. The batch form makes one key-service call per distinct pair
- * of key blob and new context.
+ * A message keeps its layout (A, legacy or B) and the form of its key blob (the .NET SDK's
+ * variant, where K is the base64 text of the blob, gets the new blob as text again): a rekey
+ * changes where the key is wrapped, not which SDKs can read the message. The batch form makes one
+ * key-service call per distinct pair of key blob and new context.
  * @module
  */
 import { encodeBase64 } from './_bytes.js';
+import { type KeyBlobHeaders, TEXT, textKeyBlob } from './_key-blob.js';
 import { signalOptions } from './_request.js';
-import { aobject, copyBytes, isBytes, kindOf } from './assert.js';
+import { aobject, isBytes, kindOf } from './assert.js';
 import { KeyProviderError } from './errors.js';
 import {
   type CiphertextFormat,
   type CiphertextParts,
   ciphertextBytes,
-  parseCiphertext,
+  parseWith,
   serializeFormatA,
 } from './format.js';
 import {
@@ -102,19 +104,33 @@ function checkBlob(blob: unknown): Uint8Array {
 interface Planned {
   parts: CiphertextParts;
   context: KeyContext;
+  /** The blob as the key service issued it (decoded from the .NET variant's text), ours. */
+  blob: Uint8Array;
+  /** The message was base64 text. */
   text: boolean;
+  /** K is the .NET variant (the blob's base64 text). */
+  textBlob: boolean;
 }
 
-function plan(ciphertext: unknown, context: unknown, format: unknown, title: string): Planned {
+function plan(
+  ciphertext: unknown,
+  context: unknown,
+  format: unknown,
+  title: string,
+  headers: KeyBlobHeaders,
+): Planned {
   const ct = ciphertext as string | Uint8Array;
   const bytes = ciphertextBytes(ct, `${title}ciphertext`);
   const checked = validateKeyContext(context, `${title}context`);
-  const parts = parseCiphertext(bytes, format as CiphertextFormat | undefined);
-  return { parts, context: checked, text: typeof ct === 'string' };
+  const parts = parseWith(bytes, format as CiphertextFormat | undefined, headers);
+  // The provider gets the blob in memory of its own (a base64 message decodes into a shared pool).
+  const blob = headers.providerBlob(parts.encryptedKeys);
+  const textBlob = headers.match(parts.encryptedKeys) === TEXT;
+  return { parts, context: checked, blob, text: typeof ct === 'string', textBlob };
 }
 
 function finish(p: Planned, blob: Uint8Array): string | Uint8Array {
-  const message = relayout(p.parts, blob);
+  const message = relayout(p.parts, p.textBlob ? textKeyBlob(blob) : blob);
   return p.text ? encodeBase64(message) : message;
 }
 
@@ -125,17 +141,15 @@ function finish(p: Planned, blob: Uint8Array): string | Uint8Array {
  */
 export async function rekeyMessage(
   keys: KeyProvider,
+  headers: KeyBlobHeaders,
   ciphertext: string | Uint8Array,
   context: KeyContext,
   options: RekeyOptions,
 ): Promise<string | Uint8Array> {
   aobject(options, 'rekey options');
   const rekey = rekeyOf(keys);
-  const p = plan(ciphertext, context, options.format, '');
-  // The provider gets the blob in memory of its own (a base64 message decodes into a shared pool).
-  const blob = checkBlob(
-    await rekey(copyBytes(p.parts.encryptedKeys), p.context, signalOptions(options.signal)),
-  );
+  const p = plan(ciphertext, context, options.format, '', headers);
+  const blob = checkBlob(await rekey(p.blob, p.context, signalOptions(options.signal)));
   return finish(p, blob);
 }
 
@@ -147,6 +161,7 @@ export async function rekeyMessage(
  */
 export async function rekeyMessages(
   keys: KeyProvider,
+  headers: KeyBlobHeaders,
   items: unknown,
   options: KeyRequestOptions,
 ): Promise<BatchResult<string | Uint8Array>[]> {
@@ -159,11 +174,11 @@ export async function rekeyMessages(
   for (let i = 0; i < items.length; i++) {
     try {
       const it = aobject(items[i], `items[${i}]`);
-      const p = plan(it['ciphertext'], it['context'], it['format'], `items[${i}].`);
-      const id = `${encodeBase64(p.parts.encryptedKeys)}\n${canonicalContext(p.context)}`;
+      const p = plan(it['ciphertext'], it['context'], it['format'], `items[${i}].`, headers);
+      const id = `${encodeBase64(p.blob)}\n${canonicalContext(p.context)}`;
       let g = groups.get(id);
       if (g === undefined) {
-        g = { blob: copyBytes(p.parts.encryptedKeys), context: p.context, members: [] };
+        g = { blob: p.blob, context: p.context, members: [] };
         groups.set(id, g);
       }
       g.members.push([i, p]);

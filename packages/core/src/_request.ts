@@ -6,8 +6,9 @@
  * inputs the same way.
  * @module
  */
+import { aname, messageAad } from './_aad.js';
 import { fromUtf8, utf8, utf8Length } from './_bytes.js';
-import { aobject, astringOrBytes } from './assert.js';
+import { aobject, astringOrBytes, kindOf } from './assert.js';
 import { FormatError } from './errors.js';
 import { MAX_PLAINTEXT_LENGTH } from './format.js';
 import {
@@ -29,6 +30,39 @@ export function toAad(aad: unknown, title = 'aad'): Uint8Array | undefined {
   const a = astringOrBytes(aad, title);
   if (typeof a !== 'string') return a;
   return a.length === 0 ? undefined : utf8(a);
+}
+
+/**
+ * The AAD of a request that may name a tenant: the caller's AAD as it is without one (what the
+ * official SDKs compute from the same string), the tenant-bound message AAD with one.
+ * @param aad - The caller's AAD.
+ * @param tenant - The caller's tenant, if any.
+ * @param requireTenant - The Envelope's `requireTenant`: a missing tenant is a TypeError.
+ * @param title - The AAD's name, for messages; the tenant's is `tenantTitle`.
+ * @throws TypeError / RangeError on a bad AAD or tenant, or a missing one that is required.
+ */
+export function requestAad(
+  aad: unknown,
+  tenant: unknown,
+  requireTenant: boolean,
+  title = 'aad',
+  tenantTitle = 'tenant',
+): Uint8Array | undefined {
+  if (tenant === undefined) {
+    if (requireTenant) throw missingTenant(tenantTitle);
+    return toAad(aad, title);
+  }
+  return messageAad(aname(tenant, tenantTitle), toAad(aad, title));
+}
+
+/**
+ * The TypeError for a call without a tenant on an Envelope created with `requireTenant: true`.
+ * @internal
+ */
+export function missingTenant(title = 'tenant'): TypeError {
+  return new TypeError(
+    `${title} must be a non-empty string (this Envelope has requireTenant set), got ${kindOf(undefined)}`,
+  );
 }
 
 /**
@@ -90,10 +124,14 @@ export interface EncryptRequest {
  * Checks the arguments of a single-message encryption, before any key is asked for.
  * @throws TypeError / RangeError on bad arguments.
  */
-export function encryptRequest(plaintext: unknown, options: EncryptOptions): EncryptRequest {
+export function encryptRequest(
+  plaintext: unknown,
+  options: EncryptOptions,
+  requireTenant: boolean,
+): EncryptRequest {
   aobject(options, 'encrypt options');
   const context = validateKeyContext(options.context);
-  const aad = toAad(options.aad);
+  const aad = requestAad(options.aad, options.tenant, requireTenant);
   const length = plaintextLength(plaintext);
   return { context, aad, length, keyOptions: keyOptions(options.signal, { messages: 1, bytes: length }) };
 }

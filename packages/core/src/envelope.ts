@@ -12,15 +12,28 @@
  * @module
  */
 
-import { openBatch, sealBatch } from './_batch.js';
+import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
+import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
-import { encryptRequest, signalOptions, textOf, toAad } from './_request.js';
+import { encryptRequest, requestAad, signalOptions, textOf } from './_request.js';
 import { Sealer } from './_sealer.js';
 import { selectBackend } from './aead.js';
-import { aobject, copyBytes, kindOf } from './assert.js';
-import { decryptFields, encryptFields, type FieldOptions, type WithStringFields } from './fields.js';
-import { ciphertextBytes, parseCiphertext } from './format.js';
+import { aboolean, aobject, aoptions, kindOf } from './assert.js';
+import {
+  type DecryptedFields,
+  type DecryptFieldList,
+  type DecryptFieldsOptions,
+  decryptFields,
+  type EncryptedFields,
+  type EncryptFieldList,
+  type EncryptFieldsOptions,
+  encryptFields,
+  type FieldName,
+  type FieldRuntime,
+  type OnlyFields,
+} from './fields.js';
+import { ciphertextBytes, parseWith, recognise } from './format.js';
 import type { KeyContext, KeyProvider, KeyRequestOptions } from './keys.js';
 import type {
   BatchResult,
@@ -29,17 +42,30 @@ import type {
   EncryptItem,
   EncryptOptions,
   EnvelopeOptions,
+  EnvelopeStats,
 } from './types.js';
+
+const ENVELOPE_OPTIONS: ReadonlySet<string> = new Set([
+  'keys',
+  'backend',
+  'requireTenant',
+  'keyBlobHeaders',
+  'keyBlobEncoding',
+]);
 
 const identity = <T>(x: T): T => x;
 
 /**
  * Envelope encryption with AES-256-GCM under data keys from a {@link KeyProvider}.
  *
- * Writes the WorkOS format A (`IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`, base64), so every official
- * WorkOS SDK can decrypt what it writes, and reads format A, the legacy 32-byte-IV layout and
+ * Writes the WorkOS format A (`IV ‖ TAG ‖ LEB128(len K) ‖ K ‖ CT`, base64), which the official
+ * Node, Python, Ruby, PHP and Kotlin SDKs read (`keyBlobEncoding: 'base64-text'` writes the .NET
+ * SDK's variant instead), and reads format A, its .NET variant, the legacy 32-byte-IV layout and
  * format B. Failed decryption is always the same {@link DecryptionError}; malformed input is a
  * {@link FormatError} raised before any key lookup.
+ *
+ * With `requireTenant: true`, every call must name its `tenant`, which is bound into the AAD so
+ * that a value moved to another tenant's row fails to decrypt.
  *
  * @example
  * ```ts
@@ -52,14 +78,24 @@ const identity = <T>(x: T): T => x;
  */
 export class Envelope {
   readonly #keys: KeyProvider;
+  /** Where data keys for encryption come from: `#keys`, or its .NET-variant view. */
+  readonly #createKeys: Pick<KeyProvider, 'createDataKey'>;
   readonly #sealer: Sealer;
+  readonly #requireTenant: boolean;
+  readonly #headers: KeyBlobHeaders;
+  readonly #policy: BatchPolicy;
+  readonly #fields: FieldRuntime;
+  #plaintextServed = 0;
 
   /**
-   * @param options - `keys` (required), `backend` (default `'auto'`).
-   * @throws TypeError when `keys` is not a KeyProvider or the backend is unknown or unavailable.
+   * @param options - `keys` (required), `backend` (default `'auto'`), `requireTenant` (default
+   *   false), `keyBlobHeaders`, `keyBlobEncoding` (default `'binary'`).
+   * @throws TypeError when `keys` is not a KeyProvider, the backend is unknown or unavailable, an
+   *   option is unknown or of the wrong type; RangeError on a key-blob header under 6 bytes.
    */
   constructor(options: EnvelopeOptions) {
-    aobject(options, 'Envelope options');
+    if (options === undefined) throw new TypeError('Envelope options must be an object, got undefined');
+    aoptions(options, 'Envelope options', ENVELOPE_OPTIONS);
     const keys: unknown = options.keys;
     if (
       typeof keys !== 'object' ||
@@ -73,6 +109,35 @@ export class Envelope {
     }
     this.#keys = keys as KeyProvider;
     this.#sealer = new Sealer(selectBackend(options.backend ?? 'auto'));
+    this.#requireTenant =
+      options.requireTenant === undefined ? false : aboolean(options.requireTenant, 'requireTenant');
+    // Headers are read once: a provider's set is fixed for its life.
+    const declared = (keys as KeyProvider).keyBlobHeaders;
+    const extra = [
+      ...(declared === undefined ? [] : checkHeaders(declared, 'Envelope options.keys.keyBlobHeaders')),
+      ...(options.keyBlobHeaders === undefined
+        ? []
+        : checkHeaders(options.keyBlobHeaders, 'Envelope options.keyBlobHeaders')),
+    ];
+    this.#headers = KeyBlobHeaders.builtin.with(extra);
+    const encoding = options.keyBlobEncoding ?? 'binary';
+    if (encoding !== 'binary' && encoding !== 'base64-text') {
+      throw new TypeError(
+        `keyBlobEncoding must be 'binary' or 'base64-text', got ${typeof encoding === 'string' ? 'another string' : kindOf(encoding)}`,
+      );
+    }
+    this.#createKeys = encoding === 'base64-text' ? base64TextKeys(this.#keys) : this.#keys;
+    this.#policy = { requireTenant: this.#requireTenant, headers: this.#headers };
+    this.#fields = {
+      sealer: this.#sealer,
+      createKeys: this.#createKeys,
+      keys: this.#keys,
+      headers: this.#headers,
+      requireTenant: this.#requireTenant,
+      plaintextServed: () => {
+        this.#plaintextServed++;
+      },
+    };
   }
 
   /** The name of the AES-GCM backend in use (`'fast'` or `'portable'`). */
@@ -91,10 +156,10 @@ export class Envelope {
     scratch: boolean,
     finish: (message: Uint8Array) => T,
   ): Promise<T> {
-    const r = encryptRequest(plaintext, options);
+    const r = encryptRequest(plaintext, options, this.#requireTenant);
     const sealer = this.#sealer;
     for (let attempt = 0; ; attempt++) {
-      const dk = await this.#keys.createDataKey(r.context, r.keyOptions);
+      const dk = await this.#createKeys.createDataKey(r.context, r.keyOptions);
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       try {
@@ -112,13 +177,15 @@ export class Envelope {
     finish: (plaintext: Uint8Array) => T,
   ): Promise<T> {
     aobject(options, 'decrypt options');
-    const aad = toAad(options.aad);
-    const parts = parseCiphertext(ciphertextBytes(ciphertext), options.format);
+    const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
+    const headers = this.#headers;
+    const parts = parseWith(ciphertextBytes(ciphertext), options.format, headers);
     const keyOpts = signalOptions(options.signal);
     // The provider gets the key blob in memory of its own: `parts` are views into the decoded
     // message, which for base64 input lives in Node's shared Buffer pool (see ciphertextBytes),
-    // and a view's `.buffer` would show the provider everything around it.
-    const blob = copyBytes(parts.encryptedKeys);
+    // and a view's `.buffer` would show the provider everything around it. A blob stored as
+    // base64 text (the .NET SDK's variant) is given decoded, as the key service issued it.
+    const blob = headers.providerBlob(parts.encryptedKeys);
     const sealer = this.#sealer;
     for (let attempt = 0; ; attempt++) {
       const dk = await this.#keys.decryptDataKey(blob, keyOpts);
@@ -137,8 +204,9 @@ export class Envelope {
   /**
    * Encrypts into format A, base64.
    * @param plaintext - A string (encoded as UTF-8) or bytes; at most 2^36-32 bytes.
-   * @param options - `context` (required), `aad`, `signal`.
-   * @returns The base64 ciphertext, decryptable by any WorkOS SDK that reads format A.
+   * @param options - `context` (required), `aad`, `tenant`, `signal`.
+   * @returns The base64 ciphertext, decryptable by any WorkOS SDK that reads format A (given the
+   *   same AAD; with a `tenant`, the tenant-bound AAD described in the format guide).
    * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    * @example
    * ```ts
@@ -154,7 +222,7 @@ export class Envelope {
    * Encrypts into format A, raw bytes: the same layout as {@link Envelope.encrypt} without the
    * base64, for binary columns (BLOB, bytea).
    * @param plaintext - A string (encoded as UTF-8) or bytes.
-   * @param options - `context` (required), `aad`, `signal`.
+   * @param options - `context` (required), `aad`, `tenant`, `signal`.
    * @returns The binary message.
    * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    * @example
@@ -169,10 +237,12 @@ export class Envelope {
   /**
    * Decrypts a message in format A, legacy or B.
    * @param ciphertext - Base64 text or the raw bytes of the same layout.
-   * @param options - `aad` (as given at encryption), `format` (force a layout), `signal`.
+   * @param options - `aad` and `tenant` (as given at encryption), `format` (force a layout), `signal`.
    * @returns The plaintext bytes (the caller owns them; zero them when done).
    * @throws FormatError when the message is malformed (no key lookup is made);
-   *   DecryptionError when authentication fails; the key provider's errors unchanged.
+   *   DecryptionError when authentication fails (a wrong AAD or tenant included); TypeError /
+   *   RangeError on a bad AAD or tenant, or none when the Envelope has `requireTenant`; the key
+   *   provider's errors unchanged.
    * @example
    * ```ts
    * const bytes = await envelope.decrypt(ct, { aad: 'users/42/ssn' });
@@ -233,7 +303,7 @@ export class Envelope {
     items: readonly EncryptItem[],
     options: KeyRequestOptions = {},
   ): Promise<BatchResult<Uint8Array>[]> {
-    return sealBatch(this.#sealer, this.#keys, items, options);
+    return sealBatch(this.#sealer, this.#createKeys, items, options, this.#policy);
   }
 
   /**
@@ -252,7 +322,7 @@ export class Envelope {
     items: readonly DecryptItem[],
     options: KeyRequestOptions = {},
   ): Promise<BatchResult<Uint8Array>[]> {
-    return openBatch(this.#sealer, this.#keys, items, options);
+    return openBatch(this.#sealer, this.#keys, items, options, this.#policy);
   }
 
   /**
@@ -303,7 +373,7 @@ export class Envelope {
     context: KeyContext,
     options: RekeyOptions = {},
   ): Promise<T> {
-    return rekeyMessage(this.#keys, ciphertext, context, options) as Promise<T>;
+    return rekeyMessage(this.#keys, this.#headers, ciphertext, context, options) as Promise<T>;
   }
 
   /**
@@ -324,45 +394,90 @@ export class Envelope {
     items: readonly RekeyItem<T>[],
     options: KeyRequestOptions = {},
   ): Promise<BatchResult<T>[]> {
-    return rekeyMessages(this.#keys, items, options) as Promise<BatchResult<T>[]>;
+    return rekeyMessages(this.#keys, this.#headers, items, options) as Promise<BatchResult<T>[]>;
   }
 
   /**
-   * Encrypts the named fields of a record under one data key (one `createDataKey` call), each
-   * bound by AAD to the record id and the field name, so a ciphertext copied to another row or
-   * column fails to decrypt. Other fields, and `null`/`undefined` values, are copied unchanged.
-   * @param record - The record; not modified.
-   * @param options - `fields`, `id`, `context`, and optionally `namespace`, `aad`, `signal`.
-   * @returns A copy of the record with the named fields replaced by base64 ciphertexts.
-   * @throws TypeError when a named field is neither a string nor bytes; the first error otherwise.
+   * Encrypts the listed fields of a record under one data key (one `createDataKey` call), each
+   * bound by its AAD to the tenant, the namespace, the record id and the field name, so that a
+   * value moved to another tenant, table, row or column fails to decrypt.
+   *
+   * Fails closed: a listed field the record lacks is a TypeError (unless it is in `optional`),
+   * and so is a value that is neither a string (text fields) nor a Uint8Array (bytes fields); a
+   * present `null` or `undefined` stays as it is. Each listed field is read exactly once; the
+   * result is a new plain object built from those values and the record's other own enumerable
+   * properties. The record is not modified.
+   * @param record - An object (a plain row or a class instance; not a promise, not an array).
+   * @param options - `fields`, `id`, `context`, and `tenant`, `namespace`, `optional`, `signal`.
+   * @returns A copy of the record whose listed fields hold base64 ciphertexts.
+   * @throws TypeError / RangeError on a bad record, option, id or field value (the message names
+   *   the field, never its value); the key provider's errors unchanged.
    * @example
    * ```ts
-   * const row = await envelope.encryptFields(user, { fields: ['ssn', 'dob'], id: user.id, namespace: 'users', context });
+   * const row = await envelope.encryptFields(user, {
+   *   fields: ['ssn', 'dob'], id: user.id, tenant: 'org_1', namespace: 'users', context: { organization_id: 'org_1' },
+   * });
    * ```
    */
-  encryptFields<T extends object, K extends keyof T & string>(
+  encryptFields<T extends object, const S extends EncryptFieldList<T>>(
     record: T,
-    options: FieldOptions<K> & { context: KeyContext },
-  ): Promise<WithStringFields<T, K>> {
-    return encryptFields(this, record, options);
+    options: EncryptFieldsOptions<S> & { fields: OnlyFields<S, FieldName<T>> },
+  ): Promise<EncryptedFields<T, S>> {
+    return encryptFields(this.#fields, record, options) as Promise<EncryptedFields<T, S>>;
   }
 
   /**
-   * Decrypts the named fields of a record written by {@link Envelope.encryptFields}, with the same
-   * `id`, `namespace` and `aad` options.
-   * @param record - The record with ciphertext fields; not modified.
-   * @param options - `fields`, `id`, and optionally `namespace`, `aad`, `signal`.
-   * @returns A copy with the named fields decrypted to strings.
-   * @throws DecryptionError when a field was moved from another record or column, or tampered with.
+   * Decrypts the listed fields of a record written by {@link Envelope.encryptFields}, given the
+   * same `id`, `tenant` and `namespace`: text fields to strings, bytes fields to Uint8Array.
+   *
+   * Fails closed: a listed field the record lacks is a TypeError (unless in `optional`), and a
+   * value that is not a ciphertext ({@link Envelope.isCiphertext}) is a FormatError, unless
+   * `allowPlaintext` (the migration read mode) serves it as it is and counts it. The tenant must
+   * be the request's authenticated tenant, never a column of the row being read.
+   * @param record - The stored row; not modified.
+   * @param options - `fields`, `id`, and `tenant`, `namespace`, `optional`, `legacyAad`,
+   *   `allowPlaintext`, `onPlaintext`, `signal`.
+   * @returns A copy with the listed fields decrypted.
+   * @throws DecryptionError (with `field`) when a value was moved from another tenant, table,
+   *   row or column, or tampered with; FormatError (with `field`) when a value is not a
+   *   ciphertext; TypeError / RangeError on bad arguments; the key provider's errors unchanged.
    * @example
    * ```ts
-   * const user = await envelope.decryptFields(row, { fields: ['ssn', 'dob'], id: row.id, namespace: 'users' });
+   * const user = await envelope.decryptFields(row, { fields: ['ssn', 'dob'], id: row.id, tenant: session.orgId, namespace: 'users' });
    * ```
    */
-  decryptFields<T extends object, K extends keyof T & string>(
+  decryptFields<T extends object, const S extends DecryptFieldList<T>>(
     record: T,
-    options: FieldOptions<K>,
-  ): Promise<WithStringFields<T, K>> {
-    return decryptFields(this, record, options);
+    options: DecryptFieldsOptions<S> & { fields: OnlyFields<S, FieldName<T>> },
+  ): Promise<DecryptedFields<T, S>> {
+    return decryptFields(this.#fields, record, options) as Promise<DecryptedFields<T, S>>;
+  }
+
+  /**
+   * Whether `value` is a ciphertext this Envelope recognises: it parses strictly and its key blob
+   * starts with a known header (the built-in ones, those its key provider declares and those of
+   * its `keyBlobHeaders` option), in binary or as the .NET SDK's base64 text. No key lookup.
+   * @param value - Anything: base64 text or the binary message.
+   * @returns true when it is recognised as a ciphertext.
+   * @example
+   * ```ts
+   * const already = envelope.isCiphertext(row.ssn); // skip it in a backfill
+   * ```
+   */
+  isCiphertext(value: unknown): boolean {
+    return recognise(value, this.#headers);
+  }
+
+  /**
+   * This Envelope's counters.
+   * @returns A snapshot: `plaintextServed`, the values the field helpers served as plaintext in
+   *   the migration read mode (`allowPlaintext`).
+   * @example
+   * ```ts
+   * if (envelope.stats().plaintextServed > 0) metrics.gauge('fields.plaintext_served', envelope.stats().plaintextServed);
+   * ```
+   */
+  stats(): EnvelopeStats {
+    return { plaintextServed: this.#plaintextServed };
   }
 }

@@ -88,10 +88,17 @@ export class EnvelopeError extends Error {
 export class FormatError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'FORMAT';
 
-  /** @param message - What is wrong with the message (never its contents). */
-  constructor(message: string) {
-    super(message, 'FORMAT');
+  /** The record field whose value was malformed, when a field helper raised it. */
+  readonly field?: string;
+
+  /**
+   * @param message - What is wrong with the message (never its contents).
+   * @param options - `field`, the record field it came from; `cause`, the underlying error.
+   */
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super(message, 'FORMAT', options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FormatError';
+    if (options?.field !== undefined) this.field = options.field;
   }
 }
 
@@ -109,10 +116,23 @@ export class FormatError extends EnvelopeError {
 export class DecryptionError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'DECRYPTION';
 
-  /** @param options - `cause`, the backend's own error. */
-  constructor(options?: { cause?: unknown }) {
-    super('decryption failed: wrong key, wrong AAD or a modified ciphertext', 'DECRYPTION', options);
+  /**
+   * The record field that failed, when a field helper raised it (the message names it too):
+   * moved from another row, column, table or tenant, or tampered with.
+   */
+  readonly field?: string;
+
+  /** @param options - `cause`, the backend's own error; `field`, the record field that failed. */
+  constructor(options?: { cause?: unknown; field?: string }) {
+    super(
+      options?.field === undefined
+        ? 'decryption failed: wrong key, wrong AAD or a modified ciphertext'
+        : `decryption failed for field "${options.field}": wrong key, wrong AAD or a modified ciphertext`,
+      'DECRYPTION',
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'DecryptionError';
+    if (options?.field !== undefined) this.field = options.field;
   }
 }
 

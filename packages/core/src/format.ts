@@ -9,16 +9,24 @@
  * ```
  *
  * K is the encrypted data-key blob; CT the AES-GCM ciphertext without its tag. No layout has a
- * version byte: real blobs start with `WOS.EKM.`, which tells where K starts. Every length is
- * checked here, before a key is looked up, so a malformed message never reaches the key service.
+ * version byte: key blobs start with a known header (`WOS.EKM.` for WorkOS Vault; see the
+ * key-blob module for the others), which tells where K starts. Every length is checked here,
+ * before a key is looked up, so a malformed message never reaches the key service.
+ *
+ * The same headers make {@link isCiphertext} strict: a value counts as a ciphertext only when it
+ * parses in a layout AND its K starts with a known header (or is the .NET SDK's base64 text of
+ * such a blob), which random text does with a probability below 2^-48 per layout.
  * @module
  */
 
 import { decodePublicBase64 } from './_bytes.js';
-import { abytes, aobject, astringOrBytes, copyBytes } from './assert.js';
+import { checkHeaders, KeyBlobHeaders, TEXT, UNKNOWN } from './_key-blob.js';
+import { abytes, aobject, aoptions, astringOrBytes, copyBytes, isBytes } from './assert.js';
 import { FormatError } from './errors.js';
 import { SharedDataKey } from './keys.js';
 import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
+
+export { MIN_KEY_BLOB_HEADER_LENGTH } from './_key-blob.js';
 
 /** A ciphertext layout: `'A'` (written), `'legacy'` (A with a 32-byte IV) or `'B'`. */
 export type CiphertextFormat = 'A' | 'legacy' | 'B';
@@ -31,9 +39,6 @@ export const LEGACY_IV_LENGTH = 32;
 export const TAG_LENGTH = 16;
 /** NIST SP 800-38D §5.2.1.1: one GCM invocation encrypts at most 2^39-256 bits = 2^36-32 bytes. */
 export const MAX_PLAINTEXT_LENGTH: number = 2 ** 36 - 32;
-
-/** The prefix `WOS.EKM.` of every key blob WorkOS Vault issues. */
-const MAGIC = /* @__PURE__ */ new Uint8Array([0x57, 0x4f, 0x53, 0x2e, 0x45, 0x4b, 0x4d, 0x2e]);
 
 /** A parsed message. Every field is a view into the input bytes (no copies). */
 export interface CiphertextParts {
@@ -61,14 +66,19 @@ export interface CiphertextInfo {
   encryptedKeys: Uint8Array;
   /** True when the key blob carries the `WOS.EKM.` prefix of real WorkOS Vault keys. */
   workosKeyBlob: boolean;
+  /**
+   * The known header the key blob starts with, one character per byte (`'WOS.EKM.'`,
+   * `'VES.EKM.v1\u0000'`, `'VE.MEM.v1\u0000'` or a declared one); `undefined` when none does,
+   * and then {@link isCiphertext} is false for this message.
+   */
+  keyBlobHeader: string | undefined;
+  /**
+   * How K is stored: `'binary'` (every SDK but .NET), or `'base64-text'` (the .NET SDK's variant:
+   * the UTF-8 bytes of the blob's base64 text; `encryptedKeys` is then the decoded blob).
+   */
+  keyBlobEncoding: 'binary' | 'base64-text';
   /** Length of the ciphertext, which is the plaintext's length. */
   ciphertextLength: number;
-}
-
-function hasMagic(bytes: Uint8Array, offset: number, end: number): boolean {
-  if (end - offset < MAGIC.length) return false;
-  for (let i = 0; i < MAGIC.length; i++) if (bytes[offset + i] !== MAGIC[i]) return false;
-  return true;
 }
 
 /** Where each layout's LEB128 length of the key blob starts. */
@@ -121,23 +131,53 @@ function parseLayout(bytes: Uint8Array, format: CiphertextFormat): CiphertextPar
   };
 }
 
-function isWorkosBlob(p: CiphertextParts): boolean {
-  return hasMagic(p.encryptedKeys, 0, p.encryptedKeys.length);
-}
-
-/** Whether `bytes` read as `format` would have a key blob with the `WOS.EKM.` prefix. */
-function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
+/** Whether `bytes` read as `format` would have a key blob that starts with a known header. */
+function knownBlobIn(bytes: Uint8Array, format: CiphertextFormat, headers: KeyBlobHeaders): boolean {
   const n = keyBlobLength(bytes, format);
   if (typeof n === 'string') return false;
   const kStart = lebOffset(format) + leb128Length(n);
-  return hasMagic(bytes, kStart, kStart + n);
+  return headers.matchAt(bytes, kStart, kStart + n) !== UNKNOWN;
+}
+
+function checkFormat(format: unknown): asserts format is CiphertextFormat | undefined {
+  if (format !== undefined && format !== 'A' && format !== 'legacy' && format !== 'B') {
+    throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${String(format)}`);
+  }
+}
+
+/**
+ * {@link parseCiphertext} with a given set of known headers (the Envelope's: the built-in ones,
+ * its provider's and its options').
+ * @internal
+ */
+export function parseWith(
+  bytes: Uint8Array,
+  format: CiphertextFormat | undefined,
+  headers: KeyBlobHeaders,
+): CiphertextParts {
+  checkFormat(format);
+  if (format !== undefined) {
+    const p = parseLayout(bytes, format);
+    if (typeof p === 'string') throw new FormatError(`malformed ciphertext: ${p}`);
+    return p;
+  }
+  const a = parseLayout(bytes, 'A');
+  if (typeof a !== 'string' && headers.match(a.encryptedKeys) !== UNKNOWN) return a;
+  for (const f of ['legacy', 'B'] as const) {
+    if (!knownBlobIn(bytes, f, headers)) continue;
+    const p = parseLayout(bytes, f);
+    if (typeof p !== 'string') return p;
+  }
+  if (typeof a === 'string') throw new FormatError(`malformed ciphertext: ${a}`);
+  return a;
 }
 
 /**
  * Splits a binary message into its parts, checking every length.
  *
- * Without `format`, the layout whose key blob starts with `WOS.EKM.` wins (A, then legacy, then
- * B); when none does, the message is read as format A.
+ * Without `format`, the first layout whose key blob starts with a known header wins (A, then
+ * legacy, then B; the headers are those {@link isCiphertext} knows by default, in binary or in
+ * the .NET SDK's base64-text form); when none does, the message is read as format A.
  * @param bytes - The decoded message.
  * @param format - Force a layout instead of detecting it.
  * @returns Views into `bytes`.
@@ -149,23 +189,7 @@ function workosBlobIn(bytes: Uint8Array, format: 'legacy' | 'B'): boolean {
  * ```
  */
 export function parseCiphertext(bytes: Uint8Array, format?: CiphertextFormat): CiphertextParts {
-  if (format !== undefined) {
-    if (format !== 'A' && format !== 'legacy' && format !== 'B') {
-      throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${String(format)}`);
-    }
-    const p = parseLayout(bytes, format);
-    if (typeof p === 'string') throw new FormatError(`malformed ciphertext: ${p}`);
-    return p;
-  }
-  const a = parseLayout(bytes, 'A');
-  if (typeof a !== 'string' && isWorkosBlob(a)) return a;
-  for (const f of ['legacy', 'B'] as const) {
-    if (!workosBlobIn(bytes, f)) continue;
-    const p = parseLayout(bytes, f);
-    if (typeof p !== 'string') return p;
-  }
-  if (typeof a === 'string') throw new FormatError(`malformed ciphertext: ${a}`);
-  return a;
+  return parseWith(bytes, format, KeyBlobHeaders.builtin);
 }
 
 /**
@@ -180,29 +204,98 @@ export function ciphertextBytes(ciphertext: string | Uint8Array, title = 'cipher
   return typeof ciphertext === 'string' ? decodePublicBase64(ciphertext) : ciphertext;
 }
 
+/** Options of {@link isCiphertext} and {@link inspect}. */
+export interface KeyBlobHeaderOptions {
+  /**
+   * Key-blob headers to know besides the built-in ones (`WOS.EKM.`, `VES.EKM.v1\0`,
+   * `VE.MEM.v1\0`): at least 6 bytes each.
+   */
+  keyBlobHeaders?: readonly Uint8Array[];
+}
+
+function headersOf(options: KeyBlobHeaderOptions | undefined, title: string): KeyBlobHeaders {
+  if (options === undefined || options.keyBlobHeaders === undefined) return KeyBlobHeaders.builtin;
+  return KeyBlobHeaders.builtin.with(checkHeaders(options.keyBlobHeaders, `${title}.keyBlobHeaders`));
+}
+
+/**
+ * Whether `value` is a ciphertext: it parses strictly (strict base64 for text, every length of a
+ * layout) AND its key blob starts with a known key-blob header, in binary or as the .NET SDK's
+ * base64 text. Known: `WOS.EKM.` (WorkOS Vault), `VES.EKM.v1\0` (the local server),
+ * `VE.MEM.v1\0` (the `MemoryKeyProvider`) and the `keyBlobHeaders` given. Random text passes
+ * with a probability below 2^-48 per layout; a plaintext (an email, a token, a base64 image)
+ * practically never does. No key is looked up and nothing is decrypted, so `true` says "this is
+ * shaped as our ciphertext", not "this decrypts": decryption still authenticates it.
+ *
+ * {@link Envelope.isCiphertext} adds the headers its key provider declares.
+ * @param value - Anything; a string is read as base64, a Uint8Array as the binary message.
+ * @param options - `keyBlobHeaders`: more headers to know (at least 6 bytes each).
+ * @returns true when the value is recognised as a ciphertext.
+ * @throws TypeError / RangeError on malformed options (never because of `value`).
+ * @example
+ * ```ts
+ * isCiphertext(row.ssn) ? await envelope.decryptToString(row.ssn) : row.ssn;
+ * isCiphertext('alice@example.com'); // false
+ * ```
+ */
+export function isCiphertext(value: unknown, options?: KeyBlobHeaderOptions): boolean {
+  if (options !== undefined) aoptions(options, 'isCiphertext options', ['keyBlobHeaders']);
+  return recognise(value, headersOf(options, 'isCiphertext options'));
+}
+
+/**
+ * {@link isCiphertext} against a given set of headers.
+ * @internal
+ */
+export function recognise(value: unknown, headers: KeyBlobHeaders): boolean {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') {
+    try {
+      bytes = decodePublicBase64(value);
+    } catch {
+      return false;
+    }
+  } else if (isBytes(value)) bytes = value;
+  else return false;
+  return (
+    knownBlobIn(bytes, 'A', headers) ||
+    knownBlobIn(bytes, 'legacy', headers) ||
+    knownBlobIn(bytes, 'B', headers)
+  );
+}
+
 /**
  * Reads the layout of a message without decrypting it and without any key lookup.
  * @param ciphertext - Base64 text (as `Envelope.encrypt` returns) or raw bytes.
- * @param options - `format` forces a layout instead of detecting it.
- * @returns The format, IV, tag, key blob (copies) and ciphertext length.
- * @throws FormatError when the message is malformed.
+ * @param options - `format` forces a layout instead of detecting it; `keyBlobHeaders` adds
+ *   headers to know (as for {@link isCiphertext}).
+ * @returns The format, IV, tag, key blob (copies; for the .NET variant, the decoded blob), which
+ *   known header the blob starts with, how it is stored, and the ciphertext length.
+ * @throws FormatError when the message is malformed; TypeError / RangeError on bad options.
  * @example
  * ```ts
  * const info = inspect(ciphertext);
- * console.log(info.format, info.ciphertextLength, info.encryptedKeys.length);
+ * console.log(info.format, info.keyBlobHeader, info.ciphertextLength, info.encryptedKeys.length);
  * ```
  */
 export function inspect(
   ciphertext: string | Uint8Array,
-  options: { format?: CiphertextFormat } = {},
+  options: { format?: CiphertextFormat } & KeyBlobHeaderOptions = {},
 ): CiphertextInfo {
-  const p = parseCiphertext(ciphertextBytes(ciphertext), options.format);
+  aoptions(options, 'inspect options', ['format', 'keyBlobHeaders']);
+  const headers = headersOf(options, 'inspect options');
+  const p = parseWith(ciphertextBytes(ciphertext), options.format, headers);
+  const match = headers.match(p.encryptedKeys);
+  const blob = match === TEXT ? headers.providerBlob(p.encryptedKeys) : copyBytes(p.encryptedKeys);
+  const header = headers.header(p.encryptedKeys);
   return {
     format: p.format,
     iv: copyBytes(p.iv),
     tag: copyBytes(p.tag),
-    encryptedKeys: copyBytes(p.encryptedKeys),
-    workosKeyBlob: isWorkosBlob(p),
+    encryptedKeys: blob,
+    workosKeyBlob: blob.length >= 8 && String.fromCharCode(...blob.subarray(0, 8)) === 'WOS.EKM.',
+    keyBlobHeader: header === undefined ? undefined : String.fromCharCode(...header),
+    keyBlobEncoding: match === TEXT ? 'base64-text' : 'binary',
     ciphertextLength: p.ciphertext.length,
   };
 }

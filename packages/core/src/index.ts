@@ -38,7 +38,12 @@ export {
   isText,
   kindOf,
 } from './assert.js';
-export { BlindIndex, type BlindIndexOptions } from './blind-index.js';
+export {
+  BlindIndex,
+  type BlindIndexOptions,
+  blindIndexCandidates,
+  blindIndexVersion,
+} from './blind-index.js';
 export { Envelope } from './envelope.js';
 export {
   DecryptionError,
@@ -48,15 +53,35 @@ export {
   KeyDestroyedError,
   KeyProviderError,
 } from './errors.js';
-export { type FieldOptions, fieldAad, type WithStringFields } from './fields.js';
+export {
+  type DecryptedFields,
+  type DecryptFieldList,
+  type DecryptFieldsOptions,
+  type EncryptedFields,
+  type EncryptFieldList,
+  type EncryptFieldsOptions,
+  type FieldId,
+  type FieldKind,
+  type FieldList,
+  type FieldName,
+  type FieldOptions,
+  type FieldValue,
+  fieldAad,
+  type ListedName,
+  type OnlyFields,
+  type TextFieldName,
+} from './fields.js';
 export {
   type CiphertextFormat,
   type CiphertextInfo,
   type CiphertextParts,
   IV_LENGTH,
   inspect,
+  isCiphertext,
+  type KeyBlobHeaderOptions,
   LEGACY_IV_LENGTH,
   MAX_PLAINTEXT_LENGTH,
+  MIN_KEY_BLOB_HEADER_LENGTH,
   parseCiphertext,
   serializeFormatA,
   TAG_LENGTH,
@@ -84,6 +109,8 @@ export type {
   EncryptItem,
   EncryptOptions,
   EnvelopeOptions,
+  EnvelopeStats,
+  Tenant,
 } from './types.js';
 
 /**

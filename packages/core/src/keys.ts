@@ -151,6 +151,12 @@ export interface KeyProvider {
     context: KeyContext,
     options?: KeyRequestOptions,
   ): Promise<Uint8Array>;
+  /**
+   * Optional. Headers (at least 6 bytes each) that every key blob this provider issues starts
+   * with, for `isCiphertext` and layout detection. A wrapping provider (the cache) reports its
+   * inner provider's. The Envelope reads them once, when it is created.
+   */
+  readonly keyBlobHeaders?: readonly Uint8Array[];
 }
 
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');

@@ -64,6 +64,18 @@ export class MemoryKeyProvider implements KeyProvider {
   }
 
   /**
+   * The header every key blob of this provider starts with, `VE.MEM.v1\0` (for `isCiphertext`;
+   * the Envelope knows it anyway). Fresh copies on every read.
+   * @example
+   * ```ts
+   * new MemoryKeyProvider().keyBlobHeaders; // [Uint8Array(10) 'VE.MEM.v1\0']
+   * ```
+   */
+  get keyBlobHeaders(): readonly Uint8Array[] {
+    return [MAGIC.slice()];
+  }
+
+  /**
    * How many keys were created and unwrapped.
    * @returns The counters, a snapshot.
    * @example

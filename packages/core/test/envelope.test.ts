@@ -7,7 +7,6 @@ import {
   Envelope,
   EnvelopeError,
   FormatError,
-  fieldAad,
   inspect,
   type KeyContext,
   type KeyProvider,
@@ -527,116 +526,6 @@ describe('batches', () => {
     ]);
     expect(results[0]).toMatchObject({ ok: false, error: { message: '503' } });
     expect(results[1]!.ok).toBe(true);
-  });
-});
-
-describe('field helpers', () => {
-  const mem = new MemoryKeyProvider();
-  const envelope = new Envelope({ keys: mem });
-  const user = { id: 42, name: 'Ada', ssn: '123-45-6789', dob: '1815-12-10', email: null as string | null };
-
-  test('encrypts the named fields under one data key, leaves others and nulls alone, and round trips', async () => {
-    const before = mem.stats().created;
-    const row = await envelope.encryptFields(user, {
-      fields: ['ssn', 'dob', 'email'],
-      id: user.id,
-      namespace: 'users',
-      context,
-    });
-    expect(mem.stats().created - before).toBe(1);
-    expect(row.name).toBe('Ada');
-    expect(row.email).toBeNull();
-    expect(row.ssn).not.toContain('123');
-    expect(inspect(row.ssn).format).toBe('A');
-    const back = await envelope.decryptFields(row, {
-      fields: ['ssn', 'dob', 'email'],
-      id: 42,
-      namespace: 'users',
-    });
-    expect(back).toEqual(user);
-  });
-
-  test('a value moved to another row, column or table fails to decrypt', async () => {
-    const row = await envelope.encryptFields(user, {
-      fields: ['ssn', 'dob'],
-      id: 42,
-      namespace: 'users',
-      context,
-    });
-    await expect(
-      envelope.decryptFields(row, { fields: ['ssn'], id: 43, namespace: 'users' }),
-    ).rejects.toBeInstanceOf(DecryptionError);
-    const swapped = { ...row, ssn: row.dob, dob: row.ssn };
-    await expect(
-      envelope.decryptFields(swapped, { fields: ['ssn'], id: 42, namespace: 'users' }),
-    ).rejects.toBeInstanceOf(DecryptionError);
-    await expect(
-      envelope.decryptFields(row, { fields: ['ssn'], id: 42, namespace: 'admins' }),
-    ).rejects.toBeInstanceOf(DecryptionError);
-  });
-
-  test('fieldAad is stable, unambiguous JSON', async () => {
-    expect(fieldAad(42, 'ssn', 'users')).toBe('["users","42","ssn"]');
-    expect(fieldAad('4/2', 'ssn')).not.toBe(fieldAad('4', '2/ssn'));
-    const row = await envelope.encryptFields(user, { fields: ['ssn'], id: 42, context });
-    expect(await envelope.decryptToString(row.ssn, { aad: fieldAad(42, 'ssn') })).toBe(user.ssn);
-  });
-
-  test('non-string fields and bad options are TypeErrors', async () => {
-    await expect(envelope.encryptFields({ id: 1, n: 5 }, { fields: ['n'], id: 1, context })).rejects.toThrow(
-      TypeError,
-    );
-    await expect(envelope.encryptFields(user, { fields: ['ssn'], id: {} as never, context })).rejects.toThrow(
-      TypeError,
-    );
-  });
-
-  test('exact messages of the field checks', async () => {
-    const enc = (record: object, options: object) =>
-      envelope.encryptFields(record as never, { context, ...options } as never);
-    await expect(enc({ id: 1, n: 5 }, { fields: ['n'], id: 1 })).rejects.toThrow(
-      new TypeError('field "n" must be a string or a Uint8Array, got number'),
-    );
-    await expect(envelope.decryptFields({ n: true }, { fields: ['n'], id: 1 })).rejects.toThrow(
-      new TypeError('field "n" must be a string or a Uint8Array, got boolean'),
-    );
-    await expect(enc(user, { fields: ['ssn'], id: {} })).rejects.toThrow(
-      new TypeError('id must be a string, number or bigint (the AAD binds each field to it), got object'),
-    );
-    await expect(enc(user, { fields: 'ssn', id: 1 })).rejects.toThrow(
-      new TypeError('fields must be an array of field names, got string'),
-    );
-    await expect(enc(user, { fields: ['ssn', 2], id: 1 })).rejects.toThrow(
-      new TypeError('fields[1] must be a string, got number'),
-    );
-    await expect(enc(user, { fields: ['ssn'], id: 1, namespace: 3 })).rejects.toThrow(
-      new TypeError('namespace must be a string, got number'),
-    );
-    await expect(enc(user, { fields: ['ssn'], id: 1, aad: 'x' })).rejects.toThrow(
-      new TypeError('aad must be a function, got string'),
-    );
-    await expect(envelope.encryptFields(null as never, { fields: [], id: 1, context })).rejects.toThrow(
-      new TypeError('record must be an object, got null'),
-    );
-    await expect(envelope.decryptFields(user, null as never)).rejects.toThrow(
-      new TypeError('field options must be an object, got null'),
-    );
-  });
-
-  test('a custom aad function receives the field and the id as a string', async () => {
-    const calls: [string, string][] = [];
-    const aad = (field: string, id: string) => {
-      calls.push([field, id]);
-      return `custom:${id}:${field}`;
-    };
-    const row = await envelope.encryptFields(user, { fields: ['ssn'], id: 42n, context, aad });
-    expect(await envelope.decryptToString(row.ssn, { aad: 'custom:42:ssn' })).toBe(user.ssn);
-    const back = await envelope.decryptFields(row, { fields: ['ssn'], id: 42n, aad });
-    expect(back.ssn).toBe(user.ssn);
-    expect(calls).toEqual([
-      ['ssn', '42'],
-      ['ssn', '42'],
-    ]);
   });
 });
 

@@ -165,7 +165,7 @@ describe('BlindIndex', () => {
     expect(() => new BlindIndex({ key: new Uint8Array(31) })).toThrow(RangeError);
     expect(() => new BlindIndex({ key: root, bits: 0 })).toThrow(RangeError);
     expect(() => new BlindIndex({ key: root, bits: 257 })).toThrow(RangeError);
-    expect(() => new BlindIndex({ key: root, name: '' })).toThrow(TypeError);
+    expect(() => new BlindIndex({ key: root, name: '' })).toThrow(RangeError);
     const idx = new BlindIndex({ key: root });
     idx.destroy();
     expect(() => idx.compute('x')).toThrow(TypeError);

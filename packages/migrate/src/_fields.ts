@@ -1,47 +1,55 @@
 /**
  * The one place where the engine meets the field helpers' conventions: the AAD a record field is
- * bound to, which older AAD schemes a value may still be under, how a stored value is recognised
- * as ciphertext, and how a blind-index value carries its version. Everything else in the engine
- * goes through these functions, so a change of scheme is a change here.
+ * bound to, which older AAD scheme a value may still be under, how a stored value is recognised
+ * as ciphertext, and how a blind index is keyed per tenant. Everything else in the engine goes
+ * through these functions, so a change of scheme is a change here.
  *
- * Today's scheme is the field helpers' `fieldAad(id, field, namespace)`: no tenant binding.
- * A blind-index value's version lives in the value (`v2:` followed by the hex; plain hex is
- * version 0), so both the old and the new index can be queried during a reindex
- * (`WHERE email_idx IN (?, ?)`) without a schema change.
+ * - Writes use the field AAD version 1 (`fieldAad({ tenant, namespace, id, field })`), exactly
+ *   what `encryptFields` binds, so a row the engine wrote decrypts with the field helpers.
+ * - Reads try version 1 first, then version 0 (the 0.1 scheme, `JSON.stringify([namespace?, id,
+ *   field])`, no tenant): `verify` counts version-0 values as `legacy`, `reencrypt` upgrades them.
+ * - A value is ciphertext by the Envelope's strict `isCiphertext` (known key-blob headers, the
+ *   .NET variant included), after a cheap test that turns most plaintext away without parsing.
+ * - Blind-index values carry their version (`v2:` + hex; plain hex is version 0, see
+ *   `BlindIndex`'s `version`); with a tenant, each row's index is `index.forTenant(tenant)`.
  * @module
  */
-import { type BlindIndex, fieldAad, inspect, isBytes } from '@vault-envelope/core';
+import { type BlindIndex, type Envelope, fieldAad, isBytes } from '@vault-envelope/core';
 
-/** How a table's fields are bound: the namespace and, per row, the tenant. */
+/** How a table's fields are bound: the namespace and whether a tenant is (rendered per row). */
 export interface FieldBinding {
   readonly namespace: string | undefined;
-  /** Whether a tenant is bound (the template is rendered per row by the engine). */
   readonly tenant: boolean;
 }
 
-/**
- * Checks that this version of the field helpers can bind what the job asks for.
- * @throws TypeError when a tenant is asked for and the field AAD has no tenant binding.
- */
-export function checkBinding(binding: FieldBinding): void {
-  if (binding.tenant) {
-    throw new TypeError(
-      'tenant binding needs the version 1 field AAD, which this @vault-envelope/core does not have',
-    );
-  }
-}
+/** Checks that the field helpers can bind what the job asks for (they can: tenants are in v1). */
+export function checkBinding(_binding: FieldBinding): void {}
 
 /**
- * The AAD a value of `field` in the row `id` is written under.
- * @param id - The row's id (a string, number or bigint, as the driver returned it).
+ * The AAD a value of `field` in the row `id` is written under (version 1).
+ * @param id - The row's id as the driver returned it (a string, number or bigint).
+ * @throws TypeError / RangeError on an id or tenant the field helpers refuse.
  */
 export function writeAad(
   binding: FieldBinding,
   id: unknown,
   field: string,
-  _tenant: string | undefined,
+  tenant: string | undefined,
 ): string {
-  return fieldAad(id as string | number | bigint, field, binding.namespace);
+  return fieldAad({
+    id: id as string | number | bigint,
+    field,
+    ...(binding.namespace === undefined ? {} : { namespace: binding.namespace }),
+    ...(tenant === undefined ? {} : { tenant }),
+  });
+}
+
+/** The version-0 field AAD: `JSON.stringify([namespace?, id, field])`, no tenant. */
+function legacyAad(binding: FieldBinding, id: unknown, field: string): string {
+  const idText = String(id);
+  return JSON.stringify(
+    binding.namespace === undefined ? [idText, field] : [binding.namespace, idText, field],
+  );
 }
 
 /**
@@ -54,7 +62,7 @@ export function readAads(
   field: string,
   tenant: string | undefined,
 ): string[] {
-  return [writeAad(binding, id, field, tenant)];
+  return [writeAad(binding, id, field, tenant), legacyAad(binding, id, field)];
 }
 
 /** The shortest message: IV, tag, a one-byte length and a six-byte key-blob header. */
@@ -62,48 +70,46 @@ const MIN_BYTES = 12 + 16 + 1 + 6;
 const MIN_BASE64 = Math.ceil(MIN_BYTES / 3) * 4;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** Key-blob headers of the key services this library knows. */
-const HEADERS: readonly Uint8Array[] = ['WOS.EKM.', 'VES.EKM.v1\0', 'VE.MEM.v1\0'].map((h) =>
-  new TextEncoder().encode(h),
-);
-
-function startsWith(bytes: Uint8Array, head: Uint8Array): boolean {
-  if (bytes.length < head.length) return false;
-  for (let i = 0; i < head.length; i++) if (bytes[i] !== head[i]) return false;
-  return true;
-}
-
 /**
- * Whether a stored value is a ciphertext: it parses strictly as a message and its key blob
- * starts with a known key-service header. Plaintext that merely looks like base64 is not.
+ * Whether a stored value is a ciphertext: the Envelope's strict test (it parses, and its key blob
+ * starts with a header the Envelope knows). Plaintext that cannot be base64 of a message is
+ * turned away first without a parse, which would build an error per value.
  */
-export function isCiphertext(value: unknown): boolean {
+export function isCiphertext(envelope: Envelope, value: unknown): boolean {
   if (typeof value === 'string') {
-    // Most plaintext fails here, before a decoder is tried: parsing would throw, and an error's
-    // stack trace costs more than the rest of a row's work.
     if (value.length < MIN_BASE64 || value.length % 4 !== 0 || !BASE64.test(value)) return false;
   } else if (!isBytes(value) || value.length < MIN_BYTES) return false;
-  let blob: Uint8Array;
-  try {
-    blob = inspect(value).encryptedKeys;
-  } catch {
-    return false;
+  return envelope.isCiphertext(value);
+}
+
+/** Per-tenant indexes, derived once per tenant and job. */
+export class TenantIndexes {
+  readonly #byTenant = new Map<BlindIndex, Map<string, BlindIndex>>();
+
+  /** `index` keyed for `tenant` (or `index` itself without a tenant). */
+  of(index: BlindIndex, tenant: string | undefined): BlindIndex {
+    if (tenant === undefined) return index;
+    let m = this.#byTenant.get(index);
+    if (m === undefined) {
+      m = new Map();
+      this.#byTenant.set(index, m);
+    }
+    let t = m.get(tenant);
+    if (t === undefined) {
+      t = index.forTenant(tenant);
+      m.set(tenant, t);
+    }
+    return t;
   }
-  return HEADERS.some((h) => startsWith(blob, h));
+
+  /** Zeroes every derived key. */
+  destroy(): void {
+    for (const m of this.#byTenant.values()) for (const t of m.values()) t.destroy();
+    this.#byTenant.clear();
+  }
 }
 
-/** The stored index value of `plaintext` for an index written at `version` (undefined: plain hex). */
-export function indexValue(
-  index: BlindIndex,
-  version: number | undefined,
-  plaintext: string | Uint8Array,
-): string {
-  const hex = index.compute(plaintext);
-  return version === undefined || version === 0 ? hex : `v${version}:${hex}`;
-}
-
-/** The version of a stored index value: the `vN:` prefix, or 0 for plain hex. */
-export function indexVersion(stored: string): number {
-  const m = /^v(\d+):/.exec(stored);
-  return m === null ? 0 : Number(m[1]);
+/** The stored index value of `plaintext` (the index's version is in the value it computes). */
+export function indexValue(index: BlindIndex, plaintext: string | Uint8Array): string {
+  return index.compute(plaintext);
 }

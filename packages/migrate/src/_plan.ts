@@ -22,7 +22,14 @@ import {
   KeyProviderError,
 } from '@vault-envelope/core';
 import { VaultError } from '@vault-envelope/remote';
-import { type FieldBinding, indexValue, isCiphertext, readAads, writeAad } from './_fields.js';
+import {
+  type FieldBinding,
+  indexValue,
+  isCiphertext,
+  readAads,
+  type TenantIndexes,
+  writeAad,
+} from './_fields.js';
 import type { Limiter } from './_limit.js';
 import { keyOf } from './_sql.js';
 import type { Row, SqlValue } from './adapter.js';
@@ -48,7 +55,8 @@ export interface IndexSpec {
   column: string;
   into: string;
   index: BlindIndex;
-  version: number | undefined;
+  /** Key the index per row's tenant (`index.forTenant(tenant)`). */
+  perTenant: boolean;
 }
 
 /** The plan for one row. */
@@ -75,6 +83,8 @@ export interface Planner {
   context: ContextTemplate | undefined;
   tenant: Template | undefined;
   indexes: readonly IndexSpec[];
+  /** The per-tenant indexes derived so far. */
+  tenantIndexes: TenantIndexes;
   /** Count what would change without any key-service call that creates or moves keys. */
   dryRun: boolean;
   signal: AbortSignal | undefined;
@@ -283,7 +293,7 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
           fail(plan, `${column} holds a ${typeof value}, not text or bytes`);
           break;
         }
-        const encrypted = isCiphertext(value);
+        const encrypted = isCiphertext(p.envelope, value);
         if (p.mode === 'encrypt') {
           if (encrypted) plan.outcomes.push([column, 'encrypted']);
           else if (p.dryRun) plan.outcomes.push([column, 'changed']);
@@ -347,6 +357,11 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
     }
     if (plan.failure !== undefined) continue;
     for (const ix of p.indexes) {
+      if (ix.perTenant && tenant === undefined) {
+        fail(plan, `a per-tenant index needs the row's tenant`);
+        break;
+      }
+      const index = ix.perTenant ? p.tenantIndexes.of(ix.index, tenant) : ix.index;
       const value = row[ix.column];
       const current = row[ix.into];
       const check = (computed: string | null) => {
@@ -364,8 +379,8 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
         check(null);
       } else if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
         fail(plan, `${ix.column} holds a ${typeof value}, not text or bytes`);
-      } else if (!isCiphertext(value)) {
-        later.push(() => check(indexValue(ix.index, ix.version, value)));
+      } else if (!isCiphertext(p.envelope, value)) {
+        later.push(() => check(indexValue(index, value)));
       } else {
         decrypts.push({
           plan,
@@ -382,7 +397,7 @@ export async function planRows(p: Planner, rows: readonly Row[]): Promise<RowPla
                 return;
               }
             } else pt = plaintext;
-            check(indexValue(ix.index, ix.version, pt));
+            check(indexValue(index, pt));
           },
         });
       }

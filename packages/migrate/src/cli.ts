@@ -167,7 +167,7 @@ function summary(r: MigrationReport, vaultCalls: number): string {
   };
   if (r.mode === 'verify') {
     add(v.ok, 'ok');
-    add(v.legacy, 'under an older AAD');
+    add(v.legacy, 'under an older AAD (reencrypt upgrades them)');
     add(v.null, 'null');
     add(v.plaintext, 'not encrypted');
     add(v.undecryptable, 'do not decrypt');
@@ -205,6 +205,7 @@ interface JobFlags {
   indexKeyObject?: string;
   indexName?: string;
   indexVersion?: string;
+  indexPerTenant?: boolean;
   bits?: string;
   normalize?: string;
   batchSize?: string;
@@ -278,6 +279,7 @@ async function indexesOf(
   }
   const bits = intFlag(flags.bits, '--bits', 1);
   const version = intFlag(flags.indexVersion, '--index-version', 0);
+  const perTenant = flags.indexPerTenant === true;
   try {
     return specs.map((spec) => {
       const eq = spec.indexOf('=');
@@ -290,8 +292,9 @@ async function indexesOf(
         name: specs.length === 1 && flags.indexName !== undefined ? flags.indexName : `${table}.${column}`,
         ...(bits === undefined ? {} : { bits }),
         ...(fn === undefined ? {} : { normalize: fn }),
+        ...(version === undefined || version === 0 ? {} : { version }),
       });
-      return { column, into: spec.slice(eq + 1), index, ...(version === undefined ? {} : { version }) };
+      return { column, into: spec.slice(eq + 1), index, perTenant };
     });
   } finally {
     root.fill(0);
@@ -369,7 +372,9 @@ async function runJob(mode: MigrationMode, flags: JobFlags, global: GlobalFlags,
   if (report.interrupted) return EXIT.interrupted;
   const left =
     report.failedRows > 0 ||
-    (mode === 'verify' && report.values.plaintext + report.values.undecryptable + report.values.mismatch > 0);
+    (mode === 'verify' &&
+      report.values.plaintext + report.values.undecryptable + report.values.mismatch + report.values.legacy >
+        0);
   return left ? EXIT.problems : EXIT.ok;
 }
 
@@ -557,6 +562,7 @@ The API key is never taken from the command line. Examples:
         )
         .option('--index-name <name>', 'the index name the key is derived with (default: table.column)')
         .option('--index-version <n>', 'the version written into index values (v<n>:...)')
+        .option('--index-per-tenant', "key each row's index for its tenant (needs --tenant)")
         .option('--bits <n>', 'bits kept of each index value (default 64)')
         .option('--normalize <how>', 'none, lowercase, trim or trim-lowercase (default none)');
     }

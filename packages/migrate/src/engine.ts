@@ -29,7 +29,7 @@ import {
   type KeyProvider,
 } from '@vault-envelope/core';
 import { CHECKPOINT_TABLE, Checkpoint, hasCheckpointTable } from './_checkpoint.js';
-import { checkBinding } from './_fields.js';
+import { checkBinding, TenantIndexes } from './_fields.js';
 import { Limiter } from './_limit.js';
 import {
   type IndexSpec,
@@ -55,10 +55,10 @@ export interface BlindIndexColumn {
   /** The index (its key, bits and normalization). */
   index: import('@vault-envelope/core').BlindIndex;
   /**
-   * The version written into each value (`v2:` before the hex), so that the old and the new
-   * index can both be queried during a rotation. @default none (plain hex, read as version 0)
+   * Key the index per row: `index.forTenant(tenant)` with the row's `tenant` (the application
+   * looks rows up with the request's tenant). Needs `tenant`. @default false
    */
-  version?: number;
+  perTenant?: boolean;
 }
 
 /** Options of {@link migrateTable}. */
@@ -296,10 +296,8 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
         column: atext(ix['column'], `indexes[${i}].column`, 1),
         into: atext(ix['into'], `indexes[${i}].into`, 1),
         index,
-        version:
-          ix['version'] === undefined
-            ? undefined
-            : aint(ix['version'], 0, 1_000_000, `indexes[${i}].version`),
+        perTenant:
+          ix['perTenant'] === undefined ? false : aboolean(ix['perTenant'], `indexes[${i}].perTenant`),
       };
     },
   );
@@ -385,7 +383,13 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
     namespace,
     idColumn,
     key,
-    indexes: indexes.map((x) => ({ column: x.column, into: x.into, version: x.version, bits: x.index.bits })),
+    indexes: indexes.map((x) => ({
+      column: x.column,
+      into: x.into,
+      version: x.index.version,
+      bits: x.index.bits,
+      perTenant: x.perTenant,
+    })),
   });
   const jobName =
     o['job'] === undefined
@@ -433,6 +437,7 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
     context,
     tenant,
     indexes,
+    tenantIndexes: new TenantIndexes(),
     dryRun,
     signal,
   };
@@ -508,6 +513,7 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
       elapsedMs: report.elapsedMs,
     });
   }
+  planner.tenantIndexes.destroy();
   report.totals = writes ? totals : tallyOf(report);
   report.elapsedMs = performance.now() - started;
   return report;
@@ -533,14 +539,7 @@ function tally(plans: readonly RowPlan[], report: MigrationReport | undefined): 
   const t: Record<string, number> = { rows: plans.length, changedRows: 0, failedRows: 0 };
   for (const p of plans) {
     if (p.set.size > 0) t['changedRows']!++;
-    const problem =
-      p.failure ??
-      (p.outcomes.some(([, x]) => x === 'plaintext') && report?.mode === 'verify'
-        ? `${p.outcomes
-            .filter(([, x]) => x === 'plaintext')
-            .map(([c]) => c)
-            .join(', ')} not encrypted`
-        : undefined);
+    const problem = p.failure ?? (report?.mode === 'verify' ? verifyProblem(p) : undefined);
     if (problem !== undefined) {
       t['failedRows']!++;
       if (report !== undefined && report.problems.length < MAX_PROBLEMS)
@@ -555,6 +554,16 @@ function tally(plans: readonly RowPlan[], report: MigrationReport | undefined): 
     for (const x of OUTCOMES) report.values[x] += t[x] ?? 0;
   }
   return t;
+}
+
+/** In `verify`, what is wrong with a row that did not fail outright: plaintext, an older AAD. */
+function verifyProblem(p: RowPlan): string | undefined {
+  const of = (x: Outcome) => p.outcomes.filter(([, o]) => o === x).map(([c]) => c);
+  const plain = of('plaintext');
+  if (plain.length > 0) return `${plain.join(', ')} not encrypted`;
+  const legacy = of('legacy');
+  if (legacy.length > 0) return `${legacy.join(', ')} under the version 0 field AAD (reencrypt upgrades it)`;
+  return undefined;
 }
 
 function tallyOf(report: MigrationReport): Record<string, number> {

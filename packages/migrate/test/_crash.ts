@@ -135,7 +135,7 @@ export async function crashTest(p: CrashPlan): Promise<CrashFigures> {
   });
   const envelope = new Envelope({ keys });
   const plain = await envelope.decryptManyToString(
-    rows.map((r) => ({ ciphertext: r.ssn, aad: fieldAad(r.id, 'ssn', 'users') })),
+    rows.map((r) => ({ ciphertext: r.ssn, aad: fieldAad({ id: r.id, field: 'ssn', namespace: 'users' }) })),
   );
   keys.close();
   const wrong = rows.filter((r, i) => {

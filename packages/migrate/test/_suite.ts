@@ -5,6 +5,7 @@
 import {
   BlindIndex,
   type DataKey,
+  DecryptionError,
   Envelope,
   fieldAad,
   inspect,
@@ -69,7 +70,9 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
           r.id as number,
           v === null
             ? null
-            : await envelope.decryptToString(v, { aad: fieldAad(r.id as number, column, namespace) }),
+            : await envelope.decryptToString(v, {
+                aad: fieldAad({ id: r.id as number, field: column, namespace }),
+              }),
         );
       }
       return out;
@@ -100,7 +103,9 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       expect(photos.values.changed).toBe(50);
       const p = (await rowsOf(db, t))[3]!['photo'] as Uint8Array;
       expect(p).toBeInstanceOf(Uint8Array);
-      const back = await new Envelope({ keys }).decrypt(p, { aad: fieldAad(4, 'photo', namespace) });
+      const back = await new Envelope({ keys }).decrypt(p, {
+        aad: fieldAad({ id: 4, field: 'photo', namespace }),
+      });
       expect([...back]).toEqual([4, 1, 2, 3]);
     });
 
@@ -186,7 +191,12 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const keys = new Spy();
       const normalize = (s: string) => s.trim().toLowerCase();
       const v1 = new BlindIndex({ key: new Uint8Array(32).fill(1), name: 'users.email', normalize });
-      const v2 = new BlindIndex({ key: new Uint8Array(32).fill(2), name: 'users.email', normalize });
+      const v2 = new BlindIndex({
+        key: new Uint8Array(32).fill(2),
+        name: 'users.email',
+        normalize,
+        version: 2,
+      });
       const first = await run(keys, {
         mode: 'reindex',
         table: t,
@@ -198,23 +208,24 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const rotate = await run(keys, {
         mode: 'reindex',
         table: t,
-        indexes: [{ column: 'email', into: 'email_idx', index: v2, version: 2 }],
+        indexes: [{ column: 'email', into: 'email_idx', index: v2 }],
       });
       expect(rotate.values.changed).toBe(80);
       expect(rotate.keyCalls.decryptDataKey).toBeGreaterThan(0);
       const rows = await rowsOf(db, t);
-      expect(rows[6]!['email_idx']).toBe(`v2:${v2.compute(user(7).email.toLowerCase())}`);
+      expect(rows[6]!['email_idx']).toBe(v2.compute(user(7).email));
+      expect(rows[6]!['email_idx']).toMatch(/^v2:[0-9a-f]{16}$/);
       const check = await run(keys, {
         mode: 'verify',
         table: t,
         columns: ['email'],
-        indexes: [{ column: 'email', into: 'email_idx', index: v2, version: 2 }],
+        indexes: [{ column: 'email', into: 'email_idx', index: v2 }],
       });
       expect(check.values).toMatchObject({ ok: 160, mismatch: 0 });
       const again = await run(keys, {
         mode: 'reindex',
         table: t,
-        indexes: [{ column: 'email', into: 'email_idx', index: v2, version: 2 }],
+        indexes: [{ column: 'email', into: 'email_idx', index: v2 }],
       });
       expect(again.values).toMatchObject({ changed: 0, unchanged: 80 });
     });
@@ -295,6 +306,84 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       expect(Number(r.problems[0]!.key[0])).toBe(4);
       expect((await rowsOf(db, t))[3]!['ssn']).toBe(user(4).ssn);
       expect(r.values.changed).toBe(26);
+    });
+
+    test('a tenant per row is bound as the field helpers bind it: rows round-trip between the engine and encryptFields/decryptFields', async () => {
+      const t = await usersTable(db, 40);
+      const keys = new Spy();
+      const r = await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context, tenant: '{org_id}' });
+      expect(r.values.changed).toBe(36);
+      const envelope = new Envelope({ keys, requireTenant: true });
+      const row = (await rowsOf(db, t))[6]! as { id: number; org_id: string; ssn: string };
+      const plain = await envelope.decryptFields(row, {
+        fields: ['ssn'],
+        id: row.id,
+        tenant: row.org_id,
+        namespace,
+      });
+      expect(plain.ssn).toBe(user(7).ssn);
+      await expect(
+        envelope.decryptFields(row, { fields: ['ssn'], id: row.id, tenant: 'org_other', namespace }),
+      ).rejects.toThrow(DecryptionError);
+      // A row the application wrote with encryptFields is recognised, and verifies.
+      const written = await envelope.encryptFields(
+        { id: 41, org_id: 'org_2', ssn: 'written-by-app' },
+        { fields: ['ssn'], id: 41, tenant: 'org_2', namespace, context: { organization_id: 'org_2' } },
+      );
+      await db.app.run(`INSERT INTO ${t} (id, org_id, ssn) VALUES (?, ?, ?)`, [41, 'org_2', written.ssn]);
+      const again = await run(keys, {
+        mode: 'encrypt',
+        table: t,
+        columns: ['ssn'],
+        context,
+        tenant: '{org_id}',
+      });
+      expect(again.values).toMatchObject({ changed: 0, encrypted: 37 });
+      const v = await run(keys, { mode: 'verify', table: t, columns: ['ssn'], tenant: '{org_id}' });
+      expect(v.values).toMatchObject({ ok: 37, plaintext: 0, undecryptable: 0 });
+      // Without the tenant the AAD differs: nothing decrypts.
+      const wrong = await run(keys, { mode: 'verify', table: t, columns: ['ssn'] });
+      expect(wrong.values.undecryptable).toBe(37);
+    });
+
+    test('values under the version 0 field AAD: verify counts them, reencrypt upgrades them to version 1', async () => {
+      const t = await usersTable(db, 30);
+      const keys = new Spy();
+      const envelope = new Envelope({ keys });
+      // What vault-envelope 0.1 wrote: AAD JSON.stringify([namespace, id, field]).
+      for (const r of await rowsOf(db, t)) {
+        if (r['ssn'] === null) continue;
+        const ct = await envelope.encrypt(r['ssn'] as string, {
+          context: { organization_id: r['org_id'] as string },
+          aad: JSON.stringify([namespace, String(r.id), 'ssn']),
+        });
+        await db.app.run(`UPDATE ${t} SET ssn = ? WHERE id = ?`, [ct, r.id as number]);
+      }
+      const before = await run(keys, { mode: 'verify', table: t, columns: ['ssn'] });
+      expect(before.values).toMatchObject({ ok: 0, legacy: 27, undecryptable: 0 });
+      expect(before.failedRows).toBe(27);
+      expect(before.problems[0]!.reason).toBe('ssn under the version 0 field AAD (reencrypt upgrades it)');
+      const up = await run(keys, { mode: 'reencrypt', table: t, columns: ['ssn'], context });
+      expect(up.values.changed).toBe(27);
+      const after = await run(keys, { mode: 'verify', table: t, columns: ['ssn'] });
+      expect(after.values).toMatchObject({ ok: 27, legacy: 0 });
+      expect((await decryptAll(keys, t)).get(3)).toBe(user(3).ssn);
+    });
+
+    test('a per-tenant blind index keys each row for its tenant', async () => {
+      const t = await usersTable(db, 12);
+      const keys = new Spy();
+      const index = new BlindIndex({ key: new Uint8Array(32).fill(5), name: 'users.email', version: 1 });
+      const r = await run(keys, {
+        mode: 'reindex',
+        table: t,
+        tenant: '{org_id}',
+        indexes: [{ column: 'email', into: 'email_idx', index, perTenant: true }],
+      });
+      expect(r.values.changed).toBe(12);
+      const row = (await rowsOf(db, t))[0]!;
+      expect(row['email_idx']).toBe(index.forTenant(user(1).org_id).compute(user(1).email));
+      expect(row['email_idx']).not.toBe(index.compute(user(1).email));
     });
 
     test('a composite primary key is walked in key order, the record id named by idColumn', async () => {

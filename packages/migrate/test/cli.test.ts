@@ -71,7 +71,9 @@ describe('migrate on a SQLite file', () => {
     const db = new Database(file);
     const row = db.prepare('SELECT ssn FROM users WHERE id = 5').get() as { ssn: string };
     const envelope = new Envelope({ keys: vault() });
-    expect(await envelope.decryptToString(row.ssn, { aad: fieldAad(5, 'ssn', 'users') })).toBe(user(5).ssn);
+    expect(
+      await envelope.decryptToString(row.ssn, { aad: fieldAad({ id: 5, field: 'ssn', namespace: 'users' }) }),
+    ).toBe(user(5).ssn);
 
     const ok = await cli(['migrate', 'verify', ...base, '--columns', 'ssn,email'], env);
     expect(ok.code).toBe(0);
@@ -355,8 +357,10 @@ describe('migrate on a PGlite directory', () => {
       .rows;
     await back.close();
     const envelope = new Envelope({ keys: vault() });
-    expect(await envelope.decryptToString(rows[9]!.ssn, { aad: fieldAad(10, 'ssn', 'users') })).toBe(
-      user(10).ssn,
-    );
+    expect(
+      await envelope.decryptToString(rows[9]!.ssn, {
+        aad: fieldAad({ id: 10, field: 'ssn', namespace: 'users' }),
+      }),
+    ).toBe(user(10).ssn);
   }, 60_000);
 });

@@ -34,13 +34,10 @@ const connections = Number(values.connections);
 const KEY = 'sk_load_test';
 const bin = fileURLToPath(new URL('../bin/vault-envelope-server.js', import.meta.url));
 
-const child = spawn(
-  process.execPath,
-  [bin, '--port', '0', '--memory', '--quiet', '--rate-limit', '0', '--api-key', KEY],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
+const child = spawn(process.execPath, [bin, '--port', '0', '--memory', '--quiet', '--rate-limit', '0'], {
+  env: { ...process.env, VAULT_API_KEYS: KEY },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise((resolve, reject) => {
   createInterface({ input: child.stdout }).once('line', resolve);
   child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

@@ -1,8 +1,11 @@
 /**
  * API keys: `Authorization: Bearer sk_...`. Keys are looked up by their SHA-256, so the time a
  * lookup takes says nothing about the secret, and only hashes are kept past start-up. A key's
- * public id (`key_` and part of its hash) stands for it in metadata and limits; the key itself is
- * never logged or echoed.
+ * public id stands for it in metadata (`updated_by.id`, which every caller reads), idempotency
+ * scopes and limits: `key_` and 26 hex digits of an HMAC-SHA256 of the key under a secret derived
+ * from the master key. Stable across restarts of one data directory, and of no use to anyone
+ * without the master key: an unkeyed hash of the key would let a caller test guesses of a weak
+ * key offline. The key itself is never logged or echoed.
  * @module
  */
 import { sha256, token } from './_crypto.js';
@@ -35,14 +38,14 @@ export class ApiKeys {
   /**
    * @param configured - Keys from the options, already checked; none: one development key with
    *   the Vault permission is generated.
+   * @param publicId - The public id of a key (`key_...`).
    */
-  constructor(configured: readonly CheckedKey[] | undefined) {
+  constructor(configured: readonly CheckedKey[] | undefined, publicId: (key: string) => string) {
     const list = configured ?? [{ key: generateDevKey(), name: 'API key', vault: true }];
     this.keys = [];
     for (const { key, name, vault } of list) {
-      const hash = sha256(key).toString('hex');
       this.keys.push(key);
-      this.#byHash.set(hash, { id: `key_${hash.slice(0, 26)}`, name, vault });
+      this.#byHash.set(sha256(key).toString('hex'), { id: publicId(key), name, vault });
     }
   }
 

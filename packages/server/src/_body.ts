@@ -1,7 +1,10 @@
 /**
  * Reading request bodies within a size limit: a declared `Content-Length` over the limit is
  * refused before a byte is read, and a chunked body is counted as it streams in, so an oversized
- * body costs at most the limit in memory. Malformed JSON is a 400, never a crash.
+ * body costs at most the limit in memory. Malformed JSON is a 400, never a crash; JSON nested
+ * deeper than {@link MAX_JSON_DEPTH} levels is a 422 before it is parsed, because what the server
+ * parses it may also have to serialise again, and `JSON.stringify` recurses: about 4,000 levels
+ * (8 KB of brackets) overflow its stack.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -97,21 +100,60 @@ async function readStream(request: Request, max: number): Promise<Uint8Array> {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * Deepest nesting of arrays and objects a request body may have (the body itself is level 1),
+ * and the deepest a stored value may have to be handed back as JSON rather than as text.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, counted without parsing (brackets
+ * inside strings do not count; the text need not be valid JSON).
+ * @param text - JSON text.
+ * @param max - The deepest nesting allowed.
+ * @returns True when some bracket opens level `max + 1`.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
  * Parses a body as a JSON object.
  * @param bytes - The body.
  * @param optional - When true, an empty body is `{}`.
  * @returns The object.
  * @throws HttpError 400 for an empty body (unless optional), invalid UTF-8 or malformed JSON;
- *   422 when the JSON is not an object.
+ *   422 when the JSON nests deeper than {@link MAX_JSON_DEPTH} levels or is not an object.
  */
 export function parseJsonObject(bytes: Uint8Array, optional = false): Record<string, unknown> {
   if (bytes.length === 0) {
     if (optional) return {};
     throw new HttpError(400, 'Request body is required');
   }
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new HttpError(400, 'Request body is not valid JSON');
+  }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new HttpError(422, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'Request body is not valid JSON');
   }

@@ -1,12 +1,20 @@
 /**
  * Small cryptographic building blocks of the server: AES-256-GCM sealing of short secrets (key
- * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, SHA-256, and the MD5
- * of etags; the one module that imports `node:crypto`. The sealed layout is
- * `IV[12] ‖ TAG[16] ‖ CT`, the order of the header of WorkOS ciphertext format A, with the
- * caller's AAD bound in.
+ * wrapping) on `@vault-envelope/core`'s fast backend, random bytes and ids, SHA-256, keys derived
+ * from the master key (HKDF-SHA256, RFC 5869) and HMAC-SHA256 under them, and the MD5 of etags;
+ * the one module that imports `node:crypto`. The sealed layout is `IV[12] ‖ TAG[16] ‖ CT`, the
+ * order of the header of WorkOS ciphertext format A, with the caller's AAD bound in.
  * @module
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import { IV_LENGTH, type PreparedKey, selectBackend, TAG_LENGTH } from '@vault-envelope/core';
 
 const backend = selectBackend('fast');
@@ -89,6 +97,33 @@ export function sha256(...parts: (string | Uint8Array)[]): Buffer {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest();
+}
+
+/**
+ * A key for one purpose, derived from the master key with HKDF-SHA256 (RFC 5869; no salt, the
+ * purpose as `info`), so that no two uses share key material and none reveals the master key.
+ * @param master - The 32-byte master key.
+ * @param purpose - What the key is for, e.g. `'idempotency'`.
+ * @returns 32 bytes the caller owns (and zeroes).
+ */
+export function deriveKey(master: Uint8Array, purpose: string): Uint8Array {
+  return new Uint8Array(
+    hkdfSync('sha256', master, new Uint8Array(0), `vault-envelope-server ${purpose} v1`, 32),
+  );
+}
+
+/**
+ * A MAC key held by OpenSSL (a copy; the caller may zero `key` afterwards).
+ * @param key - The key bytes.
+ * @returns The key object.
+ */
+export function macKey(key: Uint8Array): KeyObject {
+  return createSecretKey(key);
+}
+
+/** HMAC-SHA256 of `text` under `key`, in hex. */
+export function hmacHex(key: KeyObject, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The key hierarchy of the server: master key → one key-encryption key (KEK) per key-context
- * entry → data keys. A KEK is created on first use of its entry, stored wrapped under the master
- * key, and kept unwrapped in memory after first use, so issuing and unwrapping data keys does no
- * disk I/O on the hot path. An empty context `{}` uses one environment-wide default KEK (the
+ * entry → data keys. A KEK is created on first use of its entry (insert-or-get, so two processes
+ * on one file agree on it), stored wrapped under the master key, and kept unwrapped in memory
+ * after first use, so issuing and unwrapping data keys does no disk I/O on the hot path. An empty context `{}` uses one environment-wide default KEK (the
  * reserved entry `"" = ""`, which no real context can name: entry names must be non-empty).
  *
  * A data key is wrapped once under each KEK of its context (see `_blob.ts`); unwrapping tries the
@@ -40,12 +40,50 @@ export interface IssuedKey {
 /** How many unwrapped KEKs stay in memory; the oldest is zeroed and dropped past this. */
 const KEK_CACHE_SIZE = 10_000;
 
+/**
+ * The in-memory key of one context entry: JSON of the pair, so that no two entries share it
+ * (joining them with a separator would let `{"a\0b": "c"}` and `{"a": "b\0c"}` meet, and which
+ * KEK a context got would depend on what the process had seen before).
+ */
 function entryKey(name: string, value: string): string {
-  return `${name}\0${value}`;
+  return JSON.stringify([name, value]);
 }
 
+/**
+ * The AAD binding a wrapped KEK to its id and entry. Kept as first written, so that existing
+ * data directories open: the id is unique per row and the entry is stored next to it in two
+ * columns, and names and values can no longer hold a NUL (the text rules of the routes), so the
+ * separator is unambiguous for every KEK created since.
+ */
 function kekAad(id: string, name: string, value: string): Uint8Array {
   return utf8(`kek\0${id}\0${name}\0${value}`);
+}
+
+/**
+ * Whether `master` is the key the stored KEKs were wrapped under: true when one of the first few
+ * opens (one damaged row does not condemn a right key), false when none does, `undefined` when
+ * there are no KEKs to tell by.
+ * @param db - The open database.
+ * @param master - The prepared master key.
+ * @returns The verdict.
+ */
+export function masterOpensKeks(db: Db, master: PreparedKey): boolean | undefined {
+  const rows = db.prepare('SELECT id, entry_name, entry_value, wrapped FROM keks LIMIT 8').all() as {
+    id: string;
+    entry_name: string;
+    entry_value: string;
+    wrapped: Uint8Array;
+  }[];
+  if (rows.length === 0) return undefined;
+  for (const r of rows) {
+    try {
+      open(master, r.wrapped, kekAad(r.id, r.entry_name, r.entry_value)).fill(0);
+      return true;
+    } catch {
+      // Not under this key (or this row is damaged): try the next.
+    }
+  }
+  return false;
 }
 
 /** The entries of a context whose KEKs wrap its data keys, in canonical (sorted) order. */
@@ -75,8 +113,11 @@ export class Keyring implements KeyProvider {
   constructor(db: Db, master: PreparedKey, now: () => number = Date.now) {
     this.#master = master;
     this.#now = now;
+    // Insert-or-get: another server process on the same file may create the entry's KEK between
+    // our look-up and our insert; then ours is dropped and theirs is read back.
     this.#insert = db.prepare(
-      'INSERT INTO keks (id, entry_name, entry_value, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO keks (id, entry_name, entry_value, wrapped, created_at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (entry_name, entry_value) DO NOTHING',
     );
     this.#selectByEntry = db.prepare('SELECT id, wrapped FROM keks WHERE entry_name = ? AND entry_value = ?');
     this.#selectById = db.prepare('SELECT entry_name, entry_value, wrapped FROM keks WHERE id = ?');
@@ -103,22 +144,31 @@ export class Keyring implements KeyProvider {
     }
   }
 
+  #stored(name: string, value: string): Kek | undefined {
+    const row = this.#selectByEntry.get(name, value) as { id: string; wrapped: Uint8Array } | undefined;
+    return row === undefined ? undefined : this.#unwrapKek(row.id, name, value, row.wrapped);
+  }
+
   /** The KEK of one context entry, created on first use. */
   #kekFor(name: string, value: string): Kek {
     const cached = this.#byEntry.get(entryKey(name, value));
     if (cached !== undefined) return cached;
-    const row = this.#selectByEntry.get(name, value) as { id: string; wrapped: Uint8Array } | undefined;
-    if (row !== undefined) return this.#unwrapKek(row.id, name, value, row.wrapped);
+    const stored = this.#stored(name, value);
+    if (stored !== undefined) return stored;
     const id = `kek_${uuid()}`;
     const raw = random(32);
     try {
       const wrapped = new Uint8Array(WRAPPED_LENGTH);
       sealInto(this.#master, raw, kekAad(id, name, value), wrapped, 0);
-      this.#insert.run(id, name, value, wrapped, new Date(this.#now()).toISOString());
-      return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
+      const { changes } = this.#insert.run(id, name, value, wrapped, new Date(this.#now()).toISOString());
+      if (changes === 1) return this.#remember({ id, entry: entryKey(name, value), key: prepareKey(raw) });
     } finally {
       raw.fill(0);
     }
+    // Another writer won: use its KEK, as every later look-up will.
+    const winner = this.#stored(name, value);
+    if (winner === undefined) throw new Error('a key-encryption key was neither inserted nor found');
+    return winner;
   }
 
   /** The KEK with this id, if it exists and opens under the master key. */

@@ -2,14 +2,17 @@
  * The master key: the one secret that wraps every key-encryption key. Taken from the options (the
  * CLI passes `VAULT_MASTER_KEY`), else read from `<dataDir>/master.key`, else generated there on
  * first start with file mode 0600; with no data directory, random for the life of the process.
- * A check value in the database tells a wrong master key from a right one at start.
+ * A data directory that holds a database but no key file is refused: a key is only ever made for
+ * a new directory. A check value in the database tells a wrong master key from a right one at
+ * start.
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abytes, astringOrBytes, decodeBase64, encodeBase64, type PreparedKey } from '@vault-envelope/core';
 import { open, prepareKey, random, seal, utf8 } from './_crypto.js';
-import type { Db } from './_db.js';
+import { DB_FILE, type Db } from './_db.js';
+import { masterOpensKeks } from './_keyring.js';
 import { MasterKeyError } from './errors.js';
 
 /** File name of the generated master key inside the data directory. */
@@ -44,58 +47,107 @@ export function parseMasterKey(value: Uint8Array | string, title = 'masterKey'):
 }
 
 /**
- * Finds the master key: configured, in the data directory, or new.
- * @returns 32 bytes the caller owns (and zeroes after preparing).
- * @throws MasterKeyError when the key file exists but is malformed.
+ * Finds the master key without writing anything: configured, or read from the data directory.
+ * @param configured - The configured key, if any.
+ * @param dataDir - The data directory (`undefined`: in memory).
+ * @returns 32 bytes the caller owns (and zeroes after preparing), or `undefined` when there is
+ *   none yet and one is to be made ({@link newMasterKey}).
+ * @throws MasterKeyError when the key file exists but is unreadable or malformed, or when it is
+ *   missing while the data directory holds a database: a new key would open none of its data,
+ *   and writing one would only turn this clear refusal into a misleading "does not match" later.
  */
-export function loadMasterKey(
+export function findMasterKey(
   configured: Uint8Array | string | undefined,
   dataDir: string | undefined,
-): Uint8Array {
+): Uint8Array | undefined {
   if (configured !== undefined) return parseMasterKey(configured);
-  if (dataDir === undefined) return random(32);
+  if (dataDir === undefined) return undefined;
   const path = join(dataDir, MASTER_KEY_FILE);
-  let text: string | undefined;
+  let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+    const code = (e as NodeJS.ErrnoException).code;
+    // ENOTDIR: the data directory is not a directory; that is reported when it is created.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
       throw new MasterKeyError(`cannot read the master key file ${path}`, { cause: e });
     }
-  }
-  if (text !== undefined) {
-    try {
-      return parseMasterKey(text, 'master key file');
-    } catch (cause) {
-      throw new MasterKeyError(`the master key file ${path} is not base64 of 32 bytes`, { cause });
+    if (existsSync(join(dataDir, DB_FILE))) {
+      throw new MasterKeyError(
+        `the data directory ${dataDir} holds a database but no master key file ${path}: restore ` +
+          'that file, or pass the key it was created with (VAULT_MASTER_KEY); no new key is made',
+      );
     }
+    return undefined;
   }
+  try {
+    return parseMasterKey(text, 'master key file');
+  } catch (cause) {
+    throw new MasterKeyError(`the master key file ${path} is not base64 of 32 bytes`, { cause });
+  }
+}
+
+/**
+ * A new master key: random, and with a data directory written to `<dataDir>/master.key` (mode
+ * 0600, never over an existing file). Called with the data directory locked, after
+ * {@link findMasterKey} found none.
+ * @returns 32 bytes the caller owns.
+ * @throws MasterKeyError when a database appeared meanwhile, or the file can not be written.
+ */
+export function newMasterKey(dataDir: string | undefined): Uint8Array {
   const key = random(32);
-  // 'wx': never overwrite a key another process wrote in between; 0600: owner only.
-  writeFileSync(path, `${encodeBase64(key)}\n`, { mode: 0o600, flag: 'wx' });
+  if (dataDir === undefined) return key;
+  const path = join(dataDir, MASTER_KEY_FILE);
+  try {
+    if (existsSync(join(dataDir, DB_FILE))) {
+      throw new MasterKeyError(`the data directory ${dataDir} holds a database but no master key file`);
+    }
+    // 'wx': never overwrite a key another process wrote in between; 0600: owner only.
+    writeFileSync(path, `${encodeBase64(key)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    key.fill(0);
+    if (MasterKeyError.is(e)) throw e;
+    throw new MasterKeyError(`cannot write the master key file ${path}`, { cause: e });
+  }
   return key;
 }
 
 /**
- * Prepares the master key for use against `db`: stores a check value on first use, and verifies
- * it on every later start.
- * @throws MasterKeyError when the key is not the one this database was created with.
+ * Prepares the master key for use against `db`: verifies it against the check value stored on
+ * first use. When the check value is missing from a database that holds keys, the key is
+ * verified against a stored key-encryption key instead (the check value is only a shortcut for
+ * that) and the check value written again; a key that opens nothing is never accepted, so a
+ * server never starts with a key that would answer every stored object with a 500.
+ * @throws MasterKeyError when the key is not the one this database was created with, or can not
+ *   be verified (objects but neither a check value nor a key-encryption key).
  */
 export function bindMasterKey(db: Db, key: Uint8Array): PreparedKey {
   const prepared = prepareKey(key);
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('master_check') as
-    | { value: string }
-    | undefined;
-  if (row === undefined) {
-    const check = seal(prepared, CHECK_TEXT, CHECK_AAD);
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('master_check', encodeBase64(check));
-    return prepared;
-  }
   try {
-    open(prepared, decodeBase64(row.value), CHECK_AAD);
-  } catch (cause) {
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('master_check') as
+      | { value: string }
+      | undefined;
+    if (row === undefined) {
+      const opens = masterOpensKeks(db, prepared);
+      if (opens === false) throw new MasterKeyError('the master key does not match this data directory');
+      if (opens === undefined && db.prepare('SELECT 1 FROM objects LIMIT 1').get() !== undefined) {
+        throw new MasterKeyError(
+          'the master key can not be verified: the database holds objects but neither its master ' +
+            'key check value nor any key-encryption key',
+        );
+      }
+      const check = seal(prepared, CHECK_TEXT, CHECK_AAD);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('master_check', encodeBase64(check));
+      return prepared;
+    }
+    try {
+      open(prepared, decodeBase64(row.value), CHECK_AAD);
+    } catch (cause) {
+      throw new MasterKeyError('the master key does not match this data directory', { cause });
+    }
+    return prepared;
+  } catch (e) {
     prepared.destroy();
-    throw new MasterKeyError('the master key does not match this data directory', { cause });
+    throw e;
   }
-  return prepared;
 }

@@ -3,7 +3,10 @@
  * under the object's key context (a fresh data key per version, AAD bound to the object id), with
  * every version kept until the object is deleted. Every write is one SQLite transaction; checks of
  * `version_check` happen inside the transaction that writes, so concurrent writers never lose an
- * update (better-sqlite3 is synchronous: nothing interleaves inside a transaction).
+ * update (better-sqlite3 is synchronous: nothing interleaves inside a transaction). Writing
+ * transactions begin `IMMEDIATE`: they take the write lock before their first read, so a writer
+ * in another process on the same file makes them wait (`busy_timeout`), where a deferred
+ * transaction that read first would fail with `SQLITE_BUSY` when it came to write.
  * @module
  */
 import { Envelope, type KeyContext, parseCiphertext } from '@vault-envelope/core';
@@ -161,28 +164,30 @@ export class ObjectStore {
     const at = this.#timestamp();
     const contextJson = JSON.stringify(Object.entries(context));
     try {
-      this.#db.transaction(() => {
-        const { lastInsertRowid } = this.#insertObject.run(
-          id,
-          name,
-          contextJson,
-          versionId,
-          at,
-          at,
-          actor.id,
-          actor.name,
-        );
-        this.#insertVersion.run(
-          versionId,
-          lastInsertRowid,
-          1,
-          sealed.keyId,
-          sealed.ciphertext,
-          sealed.size,
-          sealed.etag,
-          at,
-        );
-      })();
+      this.#db
+        .transaction(() => {
+          const { lastInsertRowid } = this.#insertObject.run(
+            id,
+            name,
+            contextJson,
+            versionId,
+            at,
+            at,
+            actor.id,
+            actor.name,
+          );
+          this.#insertVersion.run(
+            versionId,
+            lastInsertRowid,
+            1,
+            sealed.keyId,
+            sealed.ciphertext,
+            sealed.size,
+            sealed.etag,
+            at,
+          );
+        })
+        .immediate();
     } catch (e) {
       if (isUniqueViolation(e)) throw new HttpError(409, 'An object with this name already exists');
       throw e;
@@ -226,24 +231,26 @@ export class ObjectStore {
     const sealed = await this.#encrypt(id, value, before.context);
     const versionId = uuid();
     const at = this.#timestamp();
-    this.#db.transaction(() => {
-      // Checked again inside the writing transaction: another writer may have won meanwhile.
-      const current = this.#byId.get(id) as ObjectRow | undefined;
-      if (current === undefined) throw notFound();
-      if (typeof versionCheck === 'string' && versionCheck !== current.current_version) throw stale();
-      const number = current.version_count + 1;
-      this.#insertVersion.run(
-        versionId,
-        current.seq,
-        number,
-        sealed.keyId,
-        sealed.ciphertext,
-        sealed.size,
-        sealed.etag,
-        at,
-      );
-      this.#updateObject.run(versionId, number, at, actor.id, actor.name, current.seq);
-    })();
+    this.#db
+      .transaction(() => {
+        // Checked again inside the writing transaction: another writer may have won meanwhile.
+        const current = this.#byId.get(id) as ObjectRow | undefined;
+        if (current === undefined) throw notFound();
+        if (typeof versionCheck === 'string' && versionCheck !== current.current_version) throw stale();
+        const number = current.version_count + 1;
+        this.#insertVersion.run(
+          versionId,
+          current.seq,
+          number,
+          sealed.keyId,
+          sealed.ciphertext,
+          sealed.size,
+          sealed.etag,
+          at,
+        );
+        this.#updateObject.run(versionId, number, at, actor.id, actor.name, current.seq);
+      })
+      .immediate();
     return this.describe(id);
   }
 
@@ -253,15 +260,17 @@ export class ObjectStore {
    * @throws HttpError 404 or 409.
    */
   delete(id: string, versionCheck: string | undefined): string {
-    return this.#db.transaction(() => {
-      const current = this.#byId.get(id) as ObjectRow | undefined;
-      if (current === undefined) throw notFound();
-      if (versionCheck !== undefined && versionCheck !== current.current_version) throw stale();
-      // Keeps list cursors that point at this object usable after it is gone.
-      this.#insertTombstone.run(current.id, current.seq);
-      this.#deleteObject.run(current.seq);
-      return current.name;
-    })();
+    return this.#db
+      .transaction(() => {
+        const current = this.#byId.get(id) as ObjectRow | undefined;
+        if (current === undefined) throw notFound();
+        if (versionCheck !== undefined && versionCheck !== current.current_version) throw stale();
+        // Keeps list cursors that point at this object usable after it is gone.
+        this.#insertTombstone.run(current.id, current.seq);
+        this.#deleteObject.run(current.seq);
+        return current.name;
+      })
+      .immediate();
   }
 
   /** Every version of an object, newest first. @throws HttpError 404. */

@@ -10,6 +10,17 @@ import type { Env, RequestState } from './_context.js';
 import { token } from './_crypto.js';
 import type { ServerStats } from './options.js';
 
+/** Request ids: a random prefix per handler and a counter, e.g. `req_k2Y5zLaYBQNr00002a`. */
+export class RequestIds {
+  readonly #prefix = `req_${token(9)}`;
+  #sequence = 0;
+
+  /** The next id. */
+  next(): string {
+    return `${this.#prefix}${(++this.#sequence).toString(36).padStart(6, '0')}`;
+  }
+}
+
 /** Request counters, keyed by `'METHOD /route/:template'`. */
 export class Stats {
   #counts = new Map<string, number>();
@@ -38,14 +49,17 @@ export class Stats {
  * stamps the id on answers made elsewhere (a CORS preflight) and writes the log line.
  * @param stats - The counters.
  * @param log - The access log, if any.
+ * @param ids - Where request ids come from.
  * @returns The middleware.
  */
-export function observe(stats: Stats, log: ((line: string) => void) | undefined): MiddlewareHandler<Env> {
-  const idPrefix = `req_${token(9)}`;
-  let sequence = 0;
+export function observe(
+  stats: Stats,
+  log: ((line: string) => void) | undefined,
+  ids: RequestIds,
+): MiddlewareHandler<Env> {
   return async (c, next) => {
     const state: RequestState = {
-      id: `${idPrefix}${(++sequence).toString(36).padStart(6, '0')}`,
+      id: ids.next(),
       start: performance.now(),
       route: `${c.req.method} (unmatched)`,
       headers: {},

@@ -9,7 +9,7 @@
  */
 import { aboolean, aduration, aint, aoptions, astring, astringOrBytes, kindOf } from '@vault-envelope/core';
 import { parseMasterKey } from './_master.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './options.js';
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './options.js';
 
 /** The option names of `createVaultHandler`. */
 const HANDLER_OPTIONS: readonly string[] = [
@@ -23,8 +23,16 @@ const HANDLER_OPTIONS: readonly string[] = [
   'faults',
   'log',
 ];
-/** The option names of `startServer`: the handler's and where to listen. */
-const SERVER_OPTIONS: readonly string[] = [...HANDLER_OPTIONS, 'host', 'port'];
+/** The option names of `startServer`: the handler's, where to listen, and the connection limits. */
+const SERVER_OPTIONS: readonly string[] = [
+  ...HANDLER_OPTIONS,
+  'host',
+  'port',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'idleTimeoutMs',
+  'maxConnections',
+];
 const FAULT_OPTIONS: readonly string[] = [
   'latencyMs',
   'rate429',
@@ -242,21 +250,60 @@ export function checkHandlerOptions(options: unknown): HandlerConfig {
   return checkHandler(aoptions(options, 'createVaultHandler options', HANDLER_OPTIONS));
 }
 
+/** The connection limits of `startServer`, checked, with their defaults applied. */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** Longest timeout Node's timers take (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31;
+
+function timeout(o: Record<string, unknown>, name: keyof ConnectionLimits): number {
+  const v = o[name];
+  if (v === undefined) return DEFAULT_CONNECTION_LIMITS[name];
+  return aduration(v, name, { exclusive: true, max: MAX_TIMER_MS });
+}
+
+function checkLimits(o: Record<string, unknown>): ConnectionLimits {
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: timeout(o, 'headersTimeoutMs'),
+    requestTimeoutMs: timeout(o, 'requestTimeoutMs'),
+    idleTimeoutMs: timeout(o, 'idleTimeoutMs'),
+    maxConnections:
+      o['maxConnections'] === undefined
+        ? DEFAULT_CONNECTION_LIMITS.maxConnections
+        : aint(o['maxConnections'], 1, 2 ** 31 - 1, 'maxConnections'),
+  };
+  // Node refuses a header timeout longer than the request's: the headers are part of the request.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new RangeError(
+      `headersTimeoutMs must be at most requestTimeoutMs (${limits.requestTimeoutMs}), got ${limits.headersTimeoutMs}`,
+    );
+  }
+  return limits;
+}
+
 /**
- * Checks the options of `startServer`: where to listen, and the handler's options.
+ * Checks the options of `startServer`: where to listen, the connection limits, and the handler's
+ * options.
  * @param options - As given.
- * @returns The interface and port, and the checked handler options.
+ * @returns The interface and port, the limits, and the checked handler options.
  * @throws TypeError / RangeError on a malformed or unknown option.
  */
 export function checkServerOptions(options: unknown): {
   host: string;
   port: number;
+  limits: ConnectionLimits;
   handler: HandlerConfig;
 } {
   const o = aoptions(options, 'startServer options', SERVER_OPTIONS);
   return {
     host: o['host'] === undefined ? '127.0.0.1' : astring(o['host'], 'host', 1),
     port: o['port'] === undefined ? 8787 : aint(o['port'], 0, 65535, 'port'),
+    limits: checkLimits(o),
     handler: checkHandler(o),
   };
 }

@@ -44,7 +44,10 @@ export interface RouteDef {
   /** Hono path, e.g. `/vault/v1/kv/:id`. */
   path: string;
   handler: (request: RouteRequest) => ApiResult | Promise<ApiResult>;
-  /** Where `Idempotency-Key` replays are kept: memory (secret responses) or the database. */
+  /**
+   * Where `Idempotency-Key` replays are kept: sealed in memory only (answers that hold data keys),
+   * or also in the database (object metadata).
+   */
   idempotency?: 'memory' | 'persist';
 }
 

@@ -11,19 +11,34 @@
  * @module
  */
 import { encodeBase64, IV_LENGTH, parseCiphertext, serializeFormatA, TAG_LENGTH } from '@vault-envelope/core';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './_body.js';
 import { openParts, prepareKey, seal, utf8 } from './_crypto.js';
 import { HttpError } from './_http-error.js';
 import type { ObjectRecord } from './_records.js';
 import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';
-import { base64Field, keyContext, objectName, optionalString, requireString } from './_validate.js';
+import {
+  base64Field,
+  keyContext,
+  objectName,
+  optionalString,
+  optionalWellFormed,
+  requireString,
+  requireWellFormed,
+} from './_validate.js';
 import { dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_wire.js';
 
 function summary(o: ObjectRecord): Record<string, unknown> {
   return { id: o.id, name: o.name, created_at: o.createdAt, updated_at: o.updatedAt, version: o.version };
 }
 
-/** The stored value back as `data`: the JSON object it was, or null (and `value`) when it is not one. */
+/**
+ * The stored value back as `data`: the JSON object it was, or null (and `value`) when it is not
+ * one. A value nested deeper than a request body may be (a string written through the v1 routes)
+ * comes back as text too: parsing it into `data` would make the answer too deep to serialise, and
+ * the object unreadable here.
+ */
 function dataOf(value: string): Record<string, unknown> {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH - 1)) return { data: null, value };
   try {
     const data = JSON.parse(value) as unknown;
     if (typeof data === 'object' && data !== null && !Array.isArray(data)) return { data };
@@ -57,7 +72,7 @@ function dataKeyField(body: Record<string, unknown>): Uint8Array {
 }
 
 function aadField(body: Record<string, unknown>): Uint8Array | undefined {
-  const aad = optionalString(body, 'aad');
+  const aad = optionalWellFormed(body, 'aad');
   return aad === undefined || aad === '' ? undefined : utf8(aad);
 }
 
@@ -124,7 +139,7 @@ export function seedRoutes(s: Services): RouteDef[] {
       idempotency: 'memory',
       async handler(r) {
         const body = await r.json();
-        const plaintext = utf8(requireString(body, 'plaintext'));
+        const plaintext = utf8(requireWellFormed(body, 'plaintext'));
         const encryptedKey =
           body['encrypted_key'] === undefined ? undefined : base64Field(body, 'encrypted_key');
         const key = dataKeyField(body);

@@ -7,7 +7,7 @@
 import { HttpError } from './_http-error.js';
 import type { ObjectRecord } from './_records.js';
 import { ok, type RouteDef, type RouteRequest, type Services } from './_route.js';
-import { base64Field, keyContext, objectName, requireString } from './_validate.js';
+import { base64Field, keyContext, objectName, requireWellFormed } from './_validate.js';
 import { badKeys, dataKeyBody, ENVIRONMENT_ID, listQuery, unwrapBody, versionBody } from './_wire.js';
 
 /** `ObjectMetadata` of the spec. */
@@ -86,7 +86,7 @@ export function v1Routes(s: Services): RouteDef[] {
       async handler(r) {
         const body = await r.json();
         const name = objectName(body);
-        const value = requireString(body, 'value');
+        const value = requireWellFormed(body, 'value');
         const context = keyContext(body, 'key_context', true);
         return ok(metadata(await objects.create(name, value, context, r.principal)), 201);
       },
@@ -112,7 +112,7 @@ export function v1Routes(s: Services): RouteDef[] {
       path: '/vault/v1/kv/:id',
       async handler(r) {
         const body = await r.json();
-        const value = requireString(body, 'value');
+        const value = requireWellFormed(body, 'value');
         const o = await objects.update(r.params['id']!, value, versionCheck(body), r.principal);
         return ok({ id: o.id, name: o.name, metadata: metadata(o) }, 201);
       },

@@ -13,6 +13,13 @@ export type VaultServerErrorCode = 'MASTER_KEY' | 'DATABASE';
 
 const BRAND = Symbol.for('vault-envelope.VaultServerError');
 
+/** The brand check, and the code check when `code` is given: what every `is` runs. */
+function isServerError(error: unknown, code: VaultServerErrorCode | undefined): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (error as { code?: unknown }).code === code;
+}
+
 /**
  * Base class of the operational errors of the server. Catch it to handle all of them; test for
  * one case with a subclass's `is` (works across package copies and realms) or `instanceof`.
@@ -29,6 +36,9 @@ const BRAND = Symbol.for('vault-envelope.VaultServerError');
  * ```
  */
 export class VaultServerError extends Error {
+  /** The code this class stands for; each subclass sets its own (the base class, none). */
+  static readonly code: VaultServerErrorCode | undefined = undefined;
+
   /** A stable machine-readable code. */
   readonly code: VaultServerErrorCode;
 
@@ -45,38 +55,44 @@ export class VaultServerError extends Error {
   }
 
   /**
-   * Tells whether `error` is an error of this class, also when it comes from another copy of this
-   * package or another realm, where `instanceof` fails. On `VaultServerError` itself it accepts
-   * every server error; on a subclass (`MasterKeyError.is(e)`) only that case.
+   * Tells whether `error` is a server error of any kind, also when it comes from another copy of
+   * this package or another realm, where `instanceof` fails: by a `Symbol.for` brand, never by
+   * `name`. Each subclass has its own `is` that accepts only its case (`MasterKeyError.is(e)`).
+   * None of them uses `this`, so they work unbound too (`errors.filter(DatabaseError.is)`).
    * @param error - Anything caught.
-   * @returns true when `error` is a server error of this class.
+   * @returns true for a server error of any kind.
    * @example
    * ```ts
-   * if (DatabaseError.is(e)) console.error('is another process using the data directory?');
+   * if (VaultServerError.is(e)) console.error(e.code, e.message);
    * ```
    */
-  static is<T extends VaultServerError>(
-    this: { prototype: T; readonly code?: VaultServerErrorCode },
-    error: unknown,
-  ): error is T {
-    if (typeof error !== 'object' || error === null) return false;
-    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
-    if ((this as unknown) === VaultServerError) return true;
-    // A subclass without a code of its own narrows to nothing rather than to everything.
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `is` was called on
-    return this.code !== undefined && (error as VaultServerError).code === this.code;
+  static is(error: unknown): error is VaultServerError {
+    return isServerError(error, undefined);
   }
 }
 
 /**
  * The master key does not open this data directory (it is not the key its key-encryption keys
- * were wrapped under), or the master key file is unreadable or malformed. Thrown by
- * `startServer` and `createVaultHandler`.
+ * were wrapped under), the master key file is unreadable or malformed, or it is missing while the
+ * data directory holds a database (the server then refuses without writing anything, rather than
+ * start with a new key that opens none of the stored data). Thrown by `startServer` and
+ * `createVaultHandler`.
  */
 export class MasterKeyError extends VaultServerError {
   /** The code this class stands for. */
-  static readonly code: VaultServerErrorCode = 'MASTER_KEY';
+  static override readonly code: VaultServerErrorCode = 'MASTER_KEY';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link MasterKeyError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * if (MasterKeyError.is(e)) console.error('wrong VAULT_MASTER_KEY, or master.key is missing');
+   * ```
+   */
+  static override is(error: unknown): error is MasterKeyError {
+    return isServerError(error, MasterKeyError.code);
+  }
 
   /**
    * @param message - What is wrong with the key (never the key).
@@ -89,13 +105,26 @@ export class MasterKeyError extends VaultServerError {
 }
 
 /**
- * The database can not be opened (the data directory can not be created, or SQLite can not open
- * its file there) or was written by a newer version of this server. Thrown by `startServer` and
- * `createVaultHandler`.
+ * The database can not be used: the data directory can not be created, another server holds it
+ * (its lock file `vault.lock`), SQLite can not open its file there, the file fails its
+ * integrity check at start, or it was written by a newer version of this server. Thrown by
+ * `startServer` and `createVaultHandler`.
  */
 export class DatabaseError extends VaultServerError {
   /** The code this class stands for. */
-  static readonly code: VaultServerErrorCode = 'DATABASE';
+  static override readonly code: VaultServerErrorCode = 'DATABASE';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link DatabaseError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * if (DatabaseError.is(e)) console.error('is another process using the data directory?');
+   * ```
+   */
+  static override is(error: unknown): error is DatabaseError {
+    return isServerError(error, DatabaseError.code);
+  }
 
   /**
    * @param message - What went wrong.

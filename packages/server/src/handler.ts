@@ -17,33 +17,39 @@ import type { Env } from './_context.js';
 import { corsMiddleware } from './_cors.js';
 import { Drops } from './_drop.js';
 import { FaultInjector } from './_faults.js';
-import { observe, Stats } from './_observe.js';
+import { observe, RequestIds, Stats } from './_observe.js';
 import { checkHandlerOptions, type HandlerConfig } from './_options.js';
 import { RateLimiter } from './_rate-limit.js';
 import { seedRoutes } from './_routes-seed.js';
 import { v1Routes } from './_routes-v1.js';
 import { openServices } from './_services.js';
-import type { FaultOptions, NodeBindings, ServerOptions, ServerStats, VaultHandler } from './options.js';
+import type { FaultOptions, HandlerOptions, NodeBindings, ServerStats, VaultHandler } from './options.js';
 
 /**
  * Builds a handler from checked options (`startServer` checks its own, then calls this).
  * @param config - The checked options.
  * @param now - The clock of the stores and the rate limit.
+ * @param ids - Where request ids come from (`startServer` shares them with its answers to
+ *   requests Node refuses before the handler sees them).
  * @returns The handler.
  * @throws MasterKeyError / DatabaseError as {@link createVaultHandler}.
  * @internal
  */
-export function buildHandler(config: HandlerConfig, now: () => number = Date.now): VaultHandler {
-  const apiKeys = new ApiKeys(config.apiKeys);
+export function buildHandler(
+  config: HandlerConfig,
+  now: () => number = Date.now,
+  ids: RequestIds = new RequestIds(),
+): VaultHandler {
   const limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit, now);
   const faults = new FaultInjector(config.faults);
   const services = openServices(config, now);
+  const apiKeys = new ApiKeys(config.apiKeys, services.publicId);
   const stats = new Stats();
   const drops = new Drops();
   let closed = false;
 
   const app = new Hono<Env>();
-  app.use('*', observe(stats, config.log));
+  app.use('*', observe(stats, config.log, ids));
   if (config.cors !== undefined) app.use('*', corsMiddleware(config.cors));
   mountRoutes(app, [...v1Routes(services), ...seedRoutes(services)], {
     admit: admission({ faults, apiKeys, limiter }),
@@ -79,10 +85,12 @@ export function buildHandler(config: HandlerConfig, now: () => number = Date.now
 /**
  * Builds the Vault API as an in-process request handler, over its own database.
  *
- * @param options - As for `startServer`, without `host` and `port`.
+ * @param options - As for `startServer`, without `host`, `port` and the connection limits.
  * @returns The handler: `fetch`, the accepted `apiKeys`, stats, fault control, `close`.
  * @throws TypeError / RangeError on malformed or unknown options; MasterKeyError when the master
- *   key does not open the data directory; DatabaseError when the database can not be opened.
+ *   key does not open the data directory, or is missing beside its database; DatabaseError when
+ *   the database can not be opened or is damaged, or another server or handler holds the data
+ *   directory (until this handler is closed, it holds it too).
  * @example
  * ```ts
  * const vault = createVaultHandler({ memory: true, apiKeys: ['sk_test'] });
@@ -94,6 +102,6 @@ export function buildHandler(config: HandlerConfig, now: () => number = Date.now
  * vault.close();
  * ```
  */
-export function createVaultHandler(options: Omit<ServerOptions, 'host' | 'port'> = {}): VaultHandler {
+export function createVaultHandler(options: HandlerOptions = {}): VaultHandler {
   return buildHandler(checkHandlerOptions(options));
 }

@@ -9,9 +9,11 @@ export { DatabaseError, MasterKeyError, VaultServerError, type VaultServerErrorC
 export { createVaultHandler } from './handler.js';
 export {
   type ApiKeyConfig,
+  DEFAULT_CONNECTION_LIMITS,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RATE_LIMIT,
   type FaultOptions,
+  type HandlerOptions,
   type NodeBindings,
   type RunningServer,
   type ServerOptions,

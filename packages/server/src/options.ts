@@ -14,6 +14,23 @@ export const DEFAULT_RATE_LIMIT: Readonly<{ limit: number; windowMs: number }> =
   windowMs: 60_000,
 });
 
+/**
+ * Default bounds on connections of `startServer`: the header block within 10 s, the whole request
+ * within 30 s (and no socket silent for twice that), an idle keep-alive connection closed after
+ * 5 s, at most 512 open connections.
+ */
+export const DEFAULT_CONNECTION_LIMITS: Readonly<{
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+}> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 5_000,
+  maxConnections: 512,
+});
+
 /** One API key the server accepts. */
 export interface ApiKeyConfig {
   /** The secret, `sk_...`. */
@@ -51,13 +68,47 @@ export interface FaultOptions {
   seed?: number;
 }
 
-/** Options of `startServer` and (without `host`/`port`) of `createVaultHandler`. */
+/**
+ * Options of `startServer` and (without `host`, `port` and the connection limits) of
+ * `createVaultHandler`.
+ */
 export interface ServerOptions {
   /** Interface to listen on. @default '127.0.0.1' */
   host?: string;
   /** Port to listen on; 0 picks a free one. @default 8787 */
   port?: number;
-  /** Directory of the SQLite database and the generated master key. @default './.vault-data' */
+  /**
+   * Milliseconds a client has to send its whole header block; past it the answer is 408 and the
+   * connection closes (a client that connects and sends nothing is closed too). At most
+   * `requestTimeoutMs`. `startServer` only.
+   * @default 10_000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Milliseconds a client has to send its whole request, body included (408 past it). A
+   * connection without any traffic for twice this long is closed (a client that stops reading
+   * its answer). `startServer` only.
+   * @default 30_000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Milliseconds an idle keep-alive connection stays open (Node adds 1 s, so that a client that
+   * reuses it just as the advertised `Keep-Alive: timeout` ends does not lose a request).
+   * `startServer` only.
+   * @default 5_000
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Most connections open at once; past it new connections are closed at once (the client sees a
+   * connection reset, which clients retry). `startServer` only.
+   * @default 512
+   */
+  maxConnections?: number;
+  /**
+   * Directory of the SQLite database, the generated master key and the lock file `vault.lock`,
+   * which one server at a time holds (a second one on the same directory refuses to start).
+   * @default './.vault-data'
+   */
   dataDir?: string;
   /** Keep everything in memory: no files at all. @default false */
   memory?: boolean;
@@ -65,7 +116,8 @@ export interface ServerOptions {
   apiKeys?: (string | ApiKeyConfig)[];
   /**
    * The master key (32 bytes, or base64 of 32 bytes) that wraps every key-encryption key. Default:
-   * read from `<dataDir>/master.key`, generated there (mode 0600) on first start; random with `memory`.
+   * read from `<dataDir>/master.key`, generated there (mode 0600) on the first start of a new data
+   * directory (a directory that holds a database but no key file is refused); random with `memory`.
    */
   masterKey?: Uint8Array | string;
   /** Requests per window per API key, or `false` for none. @default { limit: 1000, windowMs: 60_000 } */
@@ -79,6 +131,12 @@ export interface ServerOptions {
   /** Access-log sink, one line per request; `false` or absent: no log. */
   log?: ((line: string) => void) | false;
 }
+
+/** Options of `createVaultHandler`: those of `startServer` that do not concern sockets. */
+export type HandlerOptions = Omit<
+  ServerOptions,
+  'host' | 'port' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'
+>;
 
 /** Request counters of a server, keyed by `'METHOD /route/:template'`. */
 export interface ServerStats {
@@ -104,7 +162,11 @@ export interface RunningServer extends VaultControls {
   url: string;
   /** The accepted API keys (the generated one when none was configured). */
   apiKeys: string[];
-  /** Stops accepting connections, finishes in-flight requests, closes the database. */
+  /**
+   * Stops accepting connections, cuts those whose request has not fully arrived (idle ones and
+   * slow senders), lets requests that have arrived finish (for up to 10 s), closes the database
+   * and releases the data directory.
+   */
   close(): Promise<void>;
 }
 
@@ -122,6 +184,6 @@ export interface VaultHandler extends VaultControls {
   fetch(request: Request, env?: NodeBindings): Promise<Response>;
   /** The accepted API keys. */
   readonly apiKeys: string[];
-  /** Closes the database. Requests after this fail. */
+  /** Closes the database and releases the data directory. Requests after this are answered 503. */
   close(): void;
 }

@@ -1,8 +1,15 @@
 /**
- * Test helpers: a server on an ephemeral port and a small JSON client for it.
+ * Test helpers: a server on an ephemeral port, a small JSON client for it, and the CLI as a child
+ * process.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { type RunningServer, type ServerOptions, startServer } from '@vault-envelope/server';
 import { afterAll, beforeAll } from 'vitest';
+
+/** The CLI's entry point (runs the built package). */
+export const BIN: string = fileURLToPath(new URL('../bin/vault-envelope-server.js', import.meta.url));
 
 /** One HTTP exchange. */
 export interface Reply {
@@ -63,4 +70,54 @@ export function sharedServer(options: ServerOptions = {}) {
     api: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
       call(running!.url, method, path, body, headers),
   };
+}
+
+/** A CLI child process. */
+export interface Cli {
+  child: ChildProcess;
+  /** The URL it printed first. */
+  url: string;
+  /** Every line of stdout so far. */
+  lines: string[];
+  /** Everything on stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Spawns the CLI and resolves with its URL (the first line it prints); rejects with its stderr
+ * when it exits first.
+ */
+export async function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  spawnOptions: { nodeArgs?: string[]; cwd?: string } = {},
+): Promise<Cli> {
+  const child = spawn(process.execPath, [...(spawnOptions.nodeArgs ?? []), BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(spawnOptions.cwd === undefined ? {} : { cwd: spawnOptions.cwd }),
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    rl.on('line', (line) => {
+      lines.push(line);
+      if (lines.length === 1) resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${stderr}`)));
+  });
+  return { child, url, lines, stderr: () => stderr };
+}
+
+/** Resolves when the child has exited. */
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
 }

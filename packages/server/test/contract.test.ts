@@ -1,7 +1,7 @@
 /**
  * Contract: every response of every v1 route, success and error, validates against the schemas of
- * the WorkOS OpenAPI spec (test/fixtures/workos-vault-openapi.yaml, a copy of
- * ../shared/spec/workos-vault-openapi.yaml), with a status the spec documents for the operation
+ * the WorkOS OpenAPI spec (test/fixtures/workos-vault-openapi.yaml, a copy of the Vault part of
+ * WorkOS's published OpenAPI specification), with a status the spec documents for the operation
  * or one of the statuses every route can give (401, 403, 413, 422, 429).
  */
 import { readFileSync } from 'node:fs';

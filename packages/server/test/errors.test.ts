@@ -1,7 +1,7 @@
 /**
  * The error model: a branded base class with a stable `code`, and `is()` guards that narrow per
- * subclass, also across package copies, and that a look-alike (same name, same code, no brand)
- * does not pass.
+ * subclass, also across package copies and unbound, and that a look-alike (same name, same code,
+ * no brand) does not pass.
  */
 import { KeyProviderError } from '@vault-envelope/core';
 import { DatabaseError, MasterKeyError, VaultServerError } from '@vault-envelope/server';
@@ -65,9 +65,16 @@ describe('VaultServerError guards', () => {
     }
   });
 
-  test('a subclass without a code of its own narrows to nothing, not to everything', () => {
-    class Uncoded extends VaultServerError {}
-    expect(Uncoded.is(new MasterKeyError('m'))).toBe(false);
-    expect(Uncoded.is(new Uncoded('u', 'DATABASE'))).toBe(false);
+  test('the guards work unbound: each class has its own is(), which does not use this', () => {
+    const errors: unknown[] = [new MasterKeyError('m'), new DatabaseError('d'), new Error('x'), null];
+    expect(errors.filter(MasterKeyError.is)).toEqual([errors[0]]);
+    expect(errors.filter(DatabaseError.is)).toEqual([errors[1]]);
+    expect(errors.filter(VaultServerError.is)).toEqual([errors[0], errors[1]]);
+    const { is } = MasterKeyError;
+    expect(is(errors[0])).toBe(true);
+    expect(is(errors[1])).toBe(false);
+    // Each subclass answers for its own code, whatever object the method is called on.
+    expect(MasterKeyError.is.call(DatabaseError, errors[0])).toBe(true);
+    expect(VaultServerError.code).toBeUndefined();
   });
 });

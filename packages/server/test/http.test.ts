@@ -433,7 +433,10 @@ describe('observability and lifecycle', () => {
   });
 
   test('close() lets in-flight requests finish, then refuses connections', async () => {
-    const server = await testServer({ faults: { latencyMs: 300 } });
+    const server = await testServer({ faults: { latencyMs: 300, routes: [DK] } });
+    // A first request opens the keep-alive connection, so that the second one reaches the server
+    // at once (a request still in the listen backlog when close() begins would be refused).
+    expect((await client(server)('GET', KV)).status).toBe(200);
     const inflight = client(server)('POST', DK, { context: {} });
     await new Promise((r) => setTimeout(r, 50));
     const closed = server.close();

@@ -276,13 +276,21 @@ describe('list', () => {
     const pivot = all[17].updated_at as string;
     await new Promise((r) => setTimeout(r, 5));
     const touched = await list('PUT', `${KV}/${all[3].id}`, { value: 'new' });
-    const r = await list(
-      'GET',
-      `${KV}?limit=100&updatedAfter=${encodeURIComponent(touched.body.metadata.updated_at.replace(/\.\d+Z$/, 'Z'))}`,
-    );
+    // A date-time without fractional seconds is accepted: the whole second before the update
+    // (dropping only the milliseconds would name the update's own instant when it lands on
+    // .000, and the filter is strictly after).
+    const second = Math.floor((Date.parse(touched.body.metadata.updated_at) - 1) / 1000) * 1000;
+    const since = new Date(second).toISOString().replace(/\.000Z$/, 'Z');
+    const r = await list('GET', `${KV}?limit=100&updatedAfter=${encodeURIComponent(since)}`);
     expect(r.body.data.map((o: { id: string }) => o.id)).toContain(all[3].id);
-    const since = await list('GET', `${KV}?limit=100&updatedAfter=${encodeURIComponent(pivot)}`);
-    for (const o of since.body.data) expect(o.updated_at > pivot).toBe(true);
+    // Its own instant is not after itself.
+    const own = await list(
+      'GET',
+      `${KV}?limit=100&updatedAfter=${encodeURIComponent(touched.body.metadata.updated_at)}`,
+    );
+    expect(own.body.data.map((o: { id: string }) => o.id)).not.toContain(all[3].id);
+    const after = await list('GET', `${KV}?limit=100&updatedAfter=${encodeURIComponent(pivot)}`);
+    for (const o of after.body.data) expect(o.updated_at > pivot).toBe(true);
   });
 
   test('a cursor of a deleted object still pages', async () => {

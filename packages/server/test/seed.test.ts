@@ -1,5 +1,6 @@
 /**
- * The seed's compatibility routes (vault-api.md §2), on the same store and keys as v1.
+ * The older route names from the WorkOS Vault reference (`/vault/key/...`, `/vault/object/...`),
+ * on the same store and keys as the v1 routes.
  */
 import { Envelope, makeDataKey } from '@vault-envelope/core';
 import fc from 'fast-check';
@@ -9,7 +10,7 @@ import { client, sharedServer, testServer } from './_helpers.js';
 const shared = sharedServer();
 const api = shared.api;
 
-describe('seed key routes', () => {
+describe('older key routes', () => {
   test('create-data-key with no body; decrypt-data-key and v1 decrypt agree', async () => {
     const r = await api('POST', '/vault/key/create-data-key');
     expect(r.status).toBe(200);
@@ -94,7 +95,7 @@ describe('seed key routes', () => {
   });
 });
 
-describe('seed object routes', () => {
+describe('older object routes', () => {
   test('create, get, get-by-name, update (versions 1, 2, 3), past version, versions, metadata, delete', async () => {
     const c = await api('POST', '/vault/object/create', { name: 'seed-obj', data: { ssn: '123' } });
     expect(c.status).toBe(201);
