@@ -186,6 +186,22 @@ describe('layouts', () => {
   });
 });
 
+describe('the .NET variant', () => {
+  test('a key blob stored as base64 text is sent decoded and written back as text', async () => {
+    const keys = new MemoryKeyProvider();
+    const dotnet = new Envelope({ keys, keyBlobEncoding: 'base64-text' });
+    const ct = await dotnet.encrypt('written for .NET', { context: ctx1, aad: 'n' });
+    expect(inspect(ct).keyBlobEncoding).toBe('base64-text');
+    const moved = await dotnet.rekey(ct, ctx2);
+    const info = inspect(moved);
+    expect(info.keyBlobEncoding).toBe('base64-text');
+    expect((await keys.decryptDataKey(info.encryptedKeys)).context).toEqual(ctx2);
+    expect(await new Envelope({ keys }).decryptToString(moved, { aad: 'n' })).toBe('written for .NET');
+    const many = await new Envelope({ keys }).rekeyMany([{ ciphertext: ct, context: ctx2 }]);
+    expect(many[0]!.ok && inspect(many[0]!.value).keyBlobEncoding).toBe('base64-text');
+  });
+});
+
 describe('Envelope.rekeyMany', () => {
   test('one rekeyDataKey call per distinct (blob, new context) pair, results in input order', async () => {
     const keys = new ContextBlobProvider();

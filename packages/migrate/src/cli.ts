@@ -446,6 +446,8 @@ The API key is never taken from the command line. Examples:
         tagLength: info.tag.length,
         keyBlobLength: info.encryptedKeys.length,
         keyBlobHeader: headerText(info.encryptedKeys),
+        knownHeader: info.keyBlobHeader !== undefined,
+        keyBlobEncoding: info.keyBlobEncoding,
         workosKeyBlob: info.workosKeyBlob,
         ciphertextLength: info.ciphertextLength,
       };

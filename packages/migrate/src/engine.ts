@@ -439,7 +439,9 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
     indexes,
     tenantIndexes: new TenantIndexes(),
     dryRun,
-    signal,
+    // Not the job's signal: it stops the job between batches, and a key call it aborted would
+    // fail the batch in progress instead of letting it commit.
+    signal: undefined,
   };
   const report: MigrationReport = {
     mode,
@@ -465,6 +467,10 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
   const total = Number(countRows[0]?.['n'] ?? 0);
 
   for (;;) {
+    // Let the event loop run between batches: with a warm cache and SQLite a batch completes in
+    // microtasks alone, and signal handlers, timers and the application's own I/O would
+    // otherwise wait for the whole job.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) {
       report.interrupted = true;
       break;

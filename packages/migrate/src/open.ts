@@ -4,6 +4,7 @@
  * application installs the one it already uses (and compiles no native module it does not need).
  * @module
  */
+import { existsSync } from 'node:fs';
 import type { TableAdapter } from './adapter.js';
 import { DriverMissingError } from './errors.js';
 import { pgliteAdapter, postgresAdapter } from './postgres.js';
@@ -65,7 +66,8 @@ async function load<T>(name: string): Promise<T> {
  * job runs.
  * @param spec - The connection string.
  * @returns The adapter.
- * @throws TypeError for an unknown string; {@link DriverMissingError} when its driver is not
+ * @throws TypeError for an unknown string or a SQLite file that does not exist;
+ *   {@link DriverMissingError} when its driver is not
  *   installed; the driver's errors (a file that cannot be opened, a refused connection).
  * @example
  * ```ts
@@ -77,6 +79,9 @@ async function load<T>(name: string): Promise<T> {
 export async function openDatabase(spec: string): Promise<TableAdapter> {
   const target = parseDatabase(spec);
   if (target.kind === 'sqlite') {
+    if (target.location !== '' && !existsSync(target.location)) {
+      throw new TypeError(`there is no SQLite database file at ${target.location}`);
+    }
     const mod = await load<{ default: new (file: string, options?: object) => SqliteDatabase }>(
       'better-sqlite3',
     );

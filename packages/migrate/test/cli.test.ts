@@ -2,6 +2,8 @@
  * The `vault-envelope` command as a user runs it: jobs on a SQLite file and a PGlite directory
  * against the local server, single values through stdin, exit codes, and bad input as one line.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { VaultClient } from '@vault-envelope/remote';
 import type { RunningServer } from '@vault-envelope/server';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cli, envFor, localVault } from './_cli.js';
+import { BIN, cli, envFor, localVault } from './_cli.js';
 import { user } from './_db.js';
 
 let server: RunningServer;
@@ -234,6 +236,11 @@ describe('migrate on a SQLite file', () => {
         env,
         '--batch-size must be an integer >= 1, got lots',
       ],
+      [
+        ['migrate', 'verify', '--db', join(dir, 'missing.db'), '--table', 'users', '--columns', 'ssn'],
+        env,
+        `there is no SQLite database file at ${join(dir, 'missing.db')}`,
+      ],
       [['inspect', 'not a ciphertext'], env, 'not a ciphertext: ciphertext is not valid standard base64'],
       [
         ['migrate', 'verify', ...base, '--table', 'users'],
@@ -286,6 +293,48 @@ describe('migrate on a SQLite file', () => {
       env,
     );
     expect(again.stdout).toMatch(/10 rows \(resumed\); values: 10 changed/);
+  });
+});
+
+describe('signals', () => {
+  test('SIGTERM stops after the batch in progress: exit 130, and the next run resumes where it stopped', async () => {
+    const file = sqliteUsers(20_000);
+    const args = [
+      'migrate',
+      'encrypt',
+      '--db',
+      file,
+      '--table',
+      'users',
+      '--columns',
+      'ssn',
+      '--context',
+      'organization_id={org_id}',
+      '--batch-size',
+      '100',
+    ];
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+      // The first progress line: the job is under way.
+      // SIGTERM, as a supervisor sends it; Ctrl-C's SIGINT takes the same path.
+      if (/rows \(/.test(stderr) && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/; stopped; run again to resume\n$/);
+    const done = Number(/^encrypt users: (\d+) rows/.exec(stdout)?.[1]);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(20_000);
+    expect(done % 100).toBe(0); // whole batches only
+    const rest = await cli(args, env);
+    expect(rest.code).toBe(0);
+    expect(rest.stdout).toMatch(new RegExp(`^encrypt users: ${20_000 - done} rows \\(resumed\\)`));
   });
 });
 
