@@ -29,6 +29,17 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       })),
+      // The cross-package security suites (the secret scan of every error path of core, cache and
+      // remote), which import several packages at once.
+      {
+        extends: true as const,
+        test: {
+          name: 'security',
+          root: fileURLToPath(new URL('./test', import.meta.url)),
+          include: ['security/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
       // Type-checks every TypeScript block of README.md, docs/*.md and the package READMEs against
       // the built packages, and runs the blocks marked runnable against the local server.
       {

@@ -68,13 +68,13 @@ export class PinnedKeyProvider implements KeyProvider {
 
   /** @param material - The key and blob to hand out. */
   constructor(material: KeyMaterial) {
-    this.#shared = new SharedDataKey(
+    this.#shared = SharedDataKey.create(
       makeDataKey({
         id: 'bench_key_1',
         key: Uint8Array.from(material.key),
         encryptedKeys: material.blob.slice(),
       }),
-    );
+    ).shared;
     this.#resolved = Promise.resolve(this.#shared);
   }
 

@@ -4,12 +4,15 @@
  * the head).
  * @module
  */
-import type { KeyContext, SharedDataKey } from '@vault-envelope/core';
+import type { KeyContext, SharedDataKey, SharedDataKeyHandle } from '@vault-envelope/core';
 import type { BlobKeyed } from './_blob-map.js';
 
 /** One cached data key. */
 export class Entry implements BlobKeyed<Entry> {
+  /** The key callers get: frozen, copies out, not destroyable through itself. */
   readonly shared: SharedDataKey;
+  /** Zeroes `shared`: the cache's own capability, never handed to a caller. Idempotent. */
+  readonly destroy: () => void;
   /** An already-resolved promise of `shared`, returned on every hit (no allocation per hit). */
   readonly resolved: Promise<SharedDataKey>;
   /** Our copy of the wrapped key: the decrypt-side key. */
@@ -40,9 +43,10 @@ export class Entry implements BlobKeyed<Entry> {
   agePrev: Entry | undefined = undefined;
   ageNext: Entry | undefined = undefined;
 
-  constructor(shared: SharedDataKey, blob: Uint8Array) {
-    this.shared = shared;
-    this.resolved = Promise.resolve(shared);
+  constructor(key: SharedDataKeyHandle, blob: Uint8Array) {
+    this.shared = key.shared;
+    this.destroy = key.destroy;
+    this.resolved = Promise.resolve(key.shared);
     this.blob = blob;
   }
 

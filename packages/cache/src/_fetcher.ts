@@ -19,6 +19,7 @@ import {
   KeyProviderError,
   type KeyRequestOptions,
   SharedDataKey,
+  type SharedDataKeyHandle,
 } from '@vault-envelope/core';
 import { BlobMap } from './_blob-map.js';
 import { ContextMap } from './_context-map.js';
@@ -42,13 +43,9 @@ function discard(dk: unknown): void {
   if (key instanceof Uint8Array) key.fill(0);
 }
 
-/** Whether a shared key's bytes are all zero (a random key is, with probability 2^-256). */
-function isZero(shared: SharedDataKey): boolean {
-  const k = shared.key;
-  let acc = 0;
-  for (let i = 0; i < k.length; i++) acc |= k[i]!;
-  k.fill(0);
-  return acc === 0;
+/** Whether `#adopt` gave an outcome (not cached, or failed) rather than a key to cache. */
+function isOutcome(v: SharedDataKeyHandle | Outcome): v is Outcome {
+  return (v as Partial<Outcome>).ok !== undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -169,6 +166,23 @@ export class KeyFetcher {
     if (this.pendingDec.get(blob) === undefined) this.#startDec(blob, now, true);
   }
 
+  /**
+   * Retires the encrypt-side calls in flight for `context` (all with no argument): they go on for
+   * their waiters, their keys are cached for decryption only, and later misses start new calls.
+   * @param context - The key context, or `undefined` for every context.
+   */
+  retireEnc(context: KeyContext | undefined): void {
+    if (context !== undefined) {
+      const f = this.pendingEnc.get(context);
+      if (f === undefined) return;
+      f.retired = true;
+      this.pendingEnc.deleteIf(context, f);
+      return;
+    }
+    for (const f of this.#flights) if (f.blob.length === 0) f.retired = true;
+    this.pendingEnc.clear();
+  }
+
   /** Forgets the calls in flight: they go on for their waiters, later misses start new ones. */
   forget(): void {
     this.pendingEnc.clear();
@@ -227,51 +241,56 @@ export class KeyFetcher {
     return { ok: false, error: this.#closed ? new CacheClosedError() : error };
   }
 
-  /** Takes ownership of a provider's key: the shared key to cache, or the outcome when it is not cached. */
-  #adopt(f: Flight, dk: DataKey): SharedDataKey | Outcome {
+  /**
+   * Takes ownership of a provider's key: the shared key (and its destroy function) to cache, or
+   * the outcome when it is not cached.
+   */
+  #adopt(f: Flight, dk: DataKey): SharedDataKeyHandle | Outcome {
     if (this.#closed) {
       discard(dk);
       return { ok: false, error: new CacheClosedError() };
     }
-    let shared: SharedDataKey;
+    let key: SharedDataKeyHandle;
     try {
-      shared = new SharedDataKey(dk);
-    } catch (cause) {
+      // Refuses a malformed key and an all-zero one (a provider that hands one DataKey object to
+      // two callers gives the second a key the first owner already zeroed; caching it would
+      // encrypt under a known key), with a KeyProviderError.
+      key = SharedDataKey.create(dk);
+    } catch (error) {
       discard(dk);
       return {
         ok: false,
-        error: new KeyProviderError('the key provider returned a malformed data key', { cause }),
+        error: KeyProviderError.is(error)
+          ? error
+          : new KeyProviderError('the key provider returned a malformed data key', { cause: error }),
       };
-    }
-    if (isZero(shared)) {
-      // A provider that hands one DataKey object to two callers gives the second a key the first
-      // owner already zeroed; caching it would encrypt under a known key.
-      shared.destroy();
-      return { ok: false, error: new KeyProviderError('the key provider returned an all-zero data key') };
     }
     // Keys fetched before a clear() are not cached, and neither are keys already past their
     // deadline (a provider call slower than maxAge): the waiters get copies.
     if (f.generation !== this.#store.generation || this.#o.clock() > f.started + this.#o.maxAge) {
-      if (f.waiters === 0) shared.destroy();
-      return { ok: true, uncached: shared };
+      if (f.waiters === 0) key.destroy();
+      return { ok: true, uncached: key };
     }
-    return shared;
+    return key;
   }
 
   #settleEnc(f: Flight, context: KeyContext, dk: DataKey): Outcome {
     this.#flights.delete(f);
     this.pendingEnc.deleteIf(context, f);
-    const shared = this.#adopt(f, dk);
-    if (!(shared instanceof SharedDataKey)) return shared;
-    return { ok: true, entry: this.#store.addEnc(shared, context, f.started, f.messages, f.bytes) };
+    const key = this.#adopt(f, dk);
+    if (isOutcome(key)) return key;
+    const store = this.#store;
+    // Retired while in flight: the waiters get it, later encryptions a new key.
+    if (f.retired) return { ok: true, entry: store.addDec(key, key.shared.encryptedKeys, f.started) };
+    return { ok: true, entry: store.addEnc(key, context, f.started, f.messages, f.bytes) };
   }
 
   #settleDec(f: Flight, dk: DataKey): Outcome {
     this.#flights.delete(f);
     this.pendingDec.delete(f);
-    const shared = this.#adopt(f, dk);
-    if (!(shared instanceof SharedDataKey)) return shared;
-    return { ok: true, entry: this.#store.addDec(shared, f.blob, f.started) };
+    const key = this.#adopt(f, dk);
+    if (isOutcome(key)) return key;
+    return { ok: true, entry: this.#store.addDec(key, f.blob, f.started) };
   }
 
   /** Joins `f`; the caller's signal ends only its own wait. */
@@ -291,7 +310,7 @@ export class KeyFetcher {
         this.#o.isTransientError(o.error)
       ) {
         const e = this.#store.dec.get(f.blob);
-        if (e !== undefined && this.#o.clock() <= e.deadline) {
+        if (e !== undefined && this.#o.clock() <= e.deadline && !e.shared.destroyed) {
           this.staleServes++;
           return e.shared;
         }
@@ -299,7 +318,7 @@ export class KeyFetcher {
       throw o.error;
     }
     if (o.entry !== undefined) return o.entry.shared;
-    const copy = ownedCopy(o.uncached);
+    const copy = ownedCopy(o.uncached.shared);
     if (f.waiters === 0) o.uncached.destroy();
     return copy;
   }

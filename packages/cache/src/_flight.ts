@@ -3,7 +3,7 @@
  * the per-caller wait that an AbortSignal can end without ending the call.
  * @module
  */
-import { type DataKey, makeDataKey, SharedDataKey } from '@vault-envelope/core';
+import { type DataKey, makeDataKey, SharedDataKey, type SharedDataKeyHandle } from '@vault-envelope/core';
 import type { BlobKeyed } from './_blob-map.js';
 import type { Entry } from './_entry.js';
 
@@ -11,7 +11,7 @@ import type { Entry } from './_entry.js';
 export type Outcome =
   | { ok: true; entry: Entry }
   /** A key that was not cached (the cache was cleared meanwhile): each waiter gets its own copy. */
-  | { ok: true; entry?: undefined; uncached: SharedDataKey }
+  | { ok: true; entry?: undefined; uncached: SharedDataKeyHandle }
   | { ok: false; error: unknown };
 
 /** One provider call and its waiters. */
@@ -25,6 +25,11 @@ export class Flight implements BlobKeyed<Flight> {
   /** Decrypt side: the blob asked for (our copy). Encrypt side: empty. */
   readonly blob: Uint8Array;
   nextSame: Flight | undefined = undefined;
+  /**
+   * Encrypt side: `retire()` ran while the call was in flight, so its key serves decryption only
+   * (the callers waiting now still get it).
+   */
+  retired = false;
   /** Usage reserved by the callers waiting (encrypt side). */
   messages = 0;
   bytes = 0;

@@ -9,10 +9,12 @@
  * alive, and `clear()` clears it. With an injected clock there is no timer (the store can not
  * know how that clock relates to timers): expiry happens on the next call.
  *
- * A key leaves the store only through eviction, expiry or `clear()`, and each of them zeroes it.
+ * A key leaves the store only through eviction, expiry, `clear()` or {@link KeyStore.drop}, and
+ * each of them zeroes it, through the destroy function {@link SharedDataKey.create} gave the
+ * cache: no caller holding a shared key can destroy it for the others.
  * @module
  */
-import type { KeyContext, SharedDataKey } from '@vault-envelope/core';
+import type { KeyContext, SharedDataKey, SharedDataKeyHandle } from '@vault-envelope/core';
 import { BlobMap } from './_blob-map.js';
 import { ContextMap } from './_context-map.js';
 import { Entry, EntryLists } from './_entry.js';
@@ -80,8 +82,40 @@ export class KeyStore {
   }
 
   /**
+   * Retires the encryption key of `context` (all of them with no argument): the next
+   * `createDataKey` for it fetches a new key. The entries keep serving decryption of their blobs.
+   * @param context - The key context, or `undefined` for every context.
+   * @returns How many keys were retired.
+   */
+  retireEnc(context: KeyContext | undefined): number {
+    if (context !== undefined) {
+      const e = this.enc.get(context);
+      if (e === undefined) return 0;
+      this.retire(e);
+      return 1;
+    }
+    let n = 0;
+    for (let e = this.lists.lruHead; e !== undefined; e = e.lruNext) {
+      if (e.encContext === undefined) continue;
+      e.encContext = undefined;
+      n++;
+    }
+    this.enc.clear();
+    return n;
+  }
+
+  /**
+   * Removes `e` and zeroes its key: for an entry whose key was found destroyed (which the cache
+   * itself never leaves in the store), so that it is never served again.
+   * @param e - An entry of this store.
+   */
+  drop(e: Entry): void {
+    if (this.dec.get(e.blob) === e) this.#remove(e);
+  }
+
+  /**
    * Caches a key fetched for encryption under `context`, replacing the one that served it.
-   * @param shared - The key, owned by the store from now on.
+   * @param shared - The key and its destroy function, owned by the store from now on.
    * @param context - The (frozen) context it serves.
    * @param started - When it was requested from the provider: its age counts from there.
    * @param messages - Messages already reserved under it by the callers that waited for it.
@@ -89,13 +123,13 @@ export class KeyStore {
    * @returns The new entry.
    */
   addEnc(
-    shared: SharedDataKey,
+    shared: SharedDataKeyHandle,
     context: KeyContext,
     started: number,
     messages: number,
     bytes: number,
   ): Entry {
-    const e = this.#newEntry(shared, shared.encryptedKeys, started);
+    const e = this.#newEntry(shared, shared.shared.encryptedKeys, started);
     e.messages = messages;
     e.bytes = bytes;
     const old = this.enc.get(context);
@@ -111,14 +145,15 @@ export class KeyStore {
    * blob already, the provider confirmed it again: the existing entry (and the cipher state
    * prepared on its shared key) is kept and its decryption lifetime restarted. Its encryption
    * lifetime is not, so that a key never encrypts longer than `maxAge` after it was created.
-   * @param shared - The key, owned by the store from now on (destroyed when it is a confirmation).
+   * @param shared - The key and its destroy function, owned by the store from now on (destroyed
+   *   when it is a confirmation).
    * @param blob - Our copy of the blob it unwraps.
    * @param started - When it was requested from the provider.
    * @returns The entry that now serves `blob`.
    */
-  addDec(shared: SharedDataKey, blob: Uint8Array, started: number): Entry {
+  addDec(shared: SharedDataKeyHandle, blob: Uint8Array, started: number): Entry {
     const old = this.dec.get(blob);
-    if (old !== undefined && sameKey(old.shared, shared)) {
+    if (old !== undefined && !old.shared.destroyed && sameKey(old.shared, shared.shared)) {
       shared.destroy();
       const o = this.#o;
       old.renew(Math.max(old.created, started), o.maxAge, o.staleIfError, o.refreshAhead);
@@ -139,7 +174,7 @@ export class KeyStore {
       const next = e.lruNext;
       e.lruPrev = e.lruNext = e.agePrev = e.ageNext = e.nextSame = undefined;
       e.encContext = undefined;
-      e.shared.destroy();
+      e.destroy();
       e = next;
     }
     this.lists.clear();
@@ -148,7 +183,7 @@ export class KeyStore {
     this.#disarm();
   }
 
-  #newEntry(shared: SharedDataKey, blob: Uint8Array, started: number): Entry {
+  #newEntry(shared: SharedDataKeyHandle, blob: Uint8Array, started: number): Entry {
     const e = new Entry(shared, blob);
     const o = this.#o;
     e.stamp(started, o.maxAge, o.staleIfError, o.refreshAhead);
@@ -173,7 +208,7 @@ export class KeyStore {
     this.dec.delete(e);
     this.retire(e);
     this.lists.remove(e);
-    e.shared.destroy();
+    e.destroy();
   }
 
   /** Drops (and zeroes) every entry whose deadline has passed. */

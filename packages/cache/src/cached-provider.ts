@@ -8,9 +8,10 @@
  * deadline orders, expiry) is `_store.ts`; the provider calls (one per key, joined by concurrent
  * misses, adopted into the store when they settle) are `_fetcher.ts`.
  *
- * Hits return the same {@link SharedDataKey} (read-only, copies out) through a promise kept on
- * the entry, so a hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an
- * encrypt hit only the array of `Object.keys`).
+ * Hits return the same {@link SharedDataKey} (frozen, read-only, copies out, and not destroyable
+ * by its holders: the cache keeps the destroy function) through a promise kept on the entry, so a
+ * hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an encrypt hit only
+ * the array of `Object.keys`). A destroyed key found on a hit path is dropped, never served.
  * @module
  */
 import {
@@ -58,8 +59,8 @@ function count(value: unknown, title: string): number {
  * A caching {@link KeyProvider}: build it with {@link cachedKeyProvider}.
  *
  * Keys it returns from the cache are {@link SharedDataKey}s: the same object on every hit,
- * read-only (`key` is a fresh copy on every read), zeroed by the cache when evicted, expired,
- * cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
+ * frozen and read-only (`key` is a fresh copy on every read), zeroed by the cache (and only by
+ * it) when evicted, expired, cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
  * belong to the caller.
  *
  * @example
@@ -78,6 +79,34 @@ export class CachedKeyProvider implements KeyProvider {
   #misses = 0;
   #uncached = 0;
   #retired = 0;
+  #retiredOnRequest = 0;
+
+  /**
+   * Re-wraps the data key inside `encryptedKeys` under `context`: passed through to the wrapped
+   * provider (Vault's rekey), present only when the wrapped provider has it. The 32 key bytes
+   * stay the same, so the cached keys stay valid; nothing is cached from the call.
+   * @param encryptedKeys - The blob, exactly as the key service issued it.
+   * @param context - The key context to wrap the key under.
+   * @param options - `signal`.
+   * @returns The new blob.
+   * @throws TypeError / RangeError on bad arguments; CacheClosedError after `close()`; the
+   *   provider's errors unchanged.
+   * @example
+   * ```ts
+   * const blob = await keys.rekeyDataKey?.(inspect(ct).encryptedKeys, { organization_id: 'org_2' });
+   * ```
+   */
+  declare readonly rekeyDataKey?: (
+    encryptedKeys: Uint8Array,
+    context: KeyContext,
+    options?: KeyRequestOptions,
+  ) => Promise<Uint8Array>;
+
+  /**
+   * The headers every key blob of the wrapped provider starts with (its own `keyBlobHeaders`,
+   * read through on every access): present only when the wrapped provider declares them.
+   */
+  declare readonly keyBlobHeaders?: readonly Uint8Array[];
 
   /**
    * @param provider - The KeyProvider to wrap.
@@ -91,6 +120,18 @@ export class CachedKeyProvider implements KeyProvider {
     this.#o = resolveOptions(options);
     this.#store = new KeyStore(this.#o);
     this.#fetch = new KeyFetcher(provider, this.#o, this.#store);
+    // The optional members of KeyProvider exist here exactly when they exist on the provider, so
+    // that a caller testing for them learns what the provider behind the cache can do.
+    if (typeof provider.rekeyDataKey === 'function') {
+      Object.defineProperty(this, 'rekeyDataKey', {
+        value: (encryptedKeys: Uint8Array, context: KeyContext, options?: KeyRequestOptions) =>
+          this.#rekey(provider, encryptedKeys, context, options),
+        enumerable: true,
+      });
+    }
+    if (provider.keyBlobHeaders !== undefined) {
+      Object.defineProperty(this, 'keyBlobHeaders', { get: () => provider.keyBlobHeaders, enumerable: true });
+    }
   }
 
   /** The partition this cache was given. */
@@ -148,19 +189,24 @@ export class CachedKeyProvider implements KeyProvider {
       }
       const e = store.enc.get(context);
       if (e !== undefined) {
-        if (now <= e.encExpires) {
-          // Limits are checked on every hit; an entry exactly at a limit is still served.
-          if (e.messages + messages <= o.maxMessages && e.bytes + bytes <= o.maxBytes) {
-            e.messages += messages;
-            e.bytes += bytes;
-            store.lists.touch(e);
-            this.#hits++;
-            if (now >= e.encRefreshAt) this.#fetch.refreshEnc(e.encContext!, now);
-            return e.resolved;
+        if (e.shared.destroyed) {
+          // Never left in the store by the cache itself; if it ever is, it is never served again.
+          store.drop(e);
+        } else {
+          if (now <= e.encExpires) {
+            // Limits are checked on every hit; an entry exactly at a limit is still served.
+            if (e.messages + messages <= o.maxMessages && e.bytes + bytes <= o.maxBytes) {
+              e.messages += messages;
+              e.bytes += bytes;
+              store.lists.touch(e);
+              this.#hits++;
+              if (now >= e.encRefreshAt) this.#fetch.refreshEnc(e.encContext!, now);
+              return e.resolved;
+            }
+            this.#retired++;
           }
-          this.#retired++;
+          store.retire(e);
         }
-        store.retire(e);
       }
       this.#misses++;
       validateKeyContext(context);
@@ -196,17 +242,47 @@ export class CachedKeyProvider implements KeyProvider {
       const signal = options === undefined ? undefined : signalOf(options, 'decryptDataKey options');
       if (signal?.aborted === true) return Promise.reject(signal.reason);
       const e = store.dec.get(encryptedKeys);
-      if (e !== undefined && now <= e.expires) {
-        store.lists.touch(e);
-        this.#hits++;
-        if (now >= e.refreshAt) this.#fetch.refreshDec(e.blob, now);
-        return e.resolved;
+      if (e !== undefined) {
+        if (now <= e.expires && !e.shared.destroyed) {
+          store.lists.touch(e);
+          this.#hits++;
+          if (now >= e.refreshAt) this.#fetch.refreshDec(e.blob, now);
+          return e.resolved;
+        }
+        if (e.shared.destroyed) store.drop(e);
       }
       this.#misses++;
       return this.#fetch.decrypt(encryptedKeys, signal, now);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Retires the cached encryption key of `context`, or of every context with no argument: the
+   * next `createDataKey` for it fetches a new data key from the provider (a call in flight for it
+   * still answers the callers waiting on it, but its key is not used for later encryptions).
+   * Decryption is unaffected: the retired keys stay cached, until they expire, for reading what
+   * was written under them. Use it to re-encrypt under fresh data keys without dropping every
+   * key (`clear()`). Counted in `stats().retiredOnRequest`.
+   * @param context - The key context (any key order), or nothing for all.
+   * @returns How many cached keys were retired.
+   * @throws TypeError / RangeError when `context` is not a valid key context; CacheClosedError
+   *   after `close()`.
+   * @example
+   * ```ts
+   * keys.retire({ organization_id: 'org_1' }); // the next encryption for org_1 gets a new key
+   * keys.retire();                             // ... for every context
+   * ```
+   */
+  retire(context?: KeyContext): number {
+    if (this.#closed) throw new CacheClosedError();
+    if (context !== undefined) validateKeyContext(context);
+    this.#store.now();
+    const n = this.#store.retireEnc(context);
+    this.#fetch.retireEnc(context);
+    this.#retiredOnRequest += n;
+    return n;
   }
 
   /**
@@ -231,10 +307,31 @@ export class CachedKeyProvider implements KeyProvider {
       evictions: store.evictions,
       expirations: store.expirations,
       retired: this.#retired,
+      retiredOnRequest: this.#retiredOnRequest,
       staleServes: fetch.staleServes,
       size: store.lists.size,
       inFlight: fetch.inFlight,
     };
+  }
+
+  /** The pass-through of {@link CachedKeyProvider.rekeyDataKey}. */
+  #rekey(
+    provider: KeyProvider,
+    encryptedKeys: Uint8Array,
+    context: KeyContext,
+    options: KeyRequestOptions | undefined,
+  ): Promise<Uint8Array> {
+    try {
+      if (this.#closed) throw new CacheClosedError();
+      abytes(encryptedKeys, undefined, 'encryptedKeys');
+      if (encryptedKeys.length === 0) throw new RangeError('encryptedKeys must not be empty, got 0 bytes');
+      validateKeyContext(context);
+      const signal = options === undefined ? undefined : signalOf(options, 'rekeyDataKey options');
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      return Promise.resolve(provider.rekeyDataKey!(encryptedKeys, context, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -286,7 +383,8 @@ export class CachedKeyProvider implements KeyProvider {
  *
  * @param provider - The provider to wrap (a `VaultClient`, a `MemoryKeyProvider`, another cache).
  * @param options - {@link KeyCacheOptions}; `maxAge` (ms) is required.
- * @returns A KeyProvider with `stats()`, `clear()` and `close()`.
+ * @returns A KeyProvider with `stats()`, `retire()`, `clear()` and `close()` (and `rekeyDataKey`
+ *   and `keyBlobHeaders` when the provider has them).
  * @throws TypeError when the provider is not a KeyProvider, `maxAge` is missing, an option is
  *   unknown or of the wrong type; RangeError when an option is out of range.
  * @example

@@ -91,6 +91,8 @@ export interface KeyCacheStats {
   expirations: number;
   /** Keys retired from encryption because the next request would pass `maxMessages`/`maxBytes`. */
   retired: number;
+  /** Keys retired from encryption by `retire()` (they still serve decryption). */
+  retiredOnRequest: number;
   /** Decrypt calls answered with an expired key because the provider failed transiently. */
   staleServes: number;
   /** Keys held now. */

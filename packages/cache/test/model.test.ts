@@ -1,7 +1,8 @@
 /**
  * Model-based test: random sequences of calls against the cache and against a plain reference
  * model (arrays, linear scans, no cleverness), with a fake clock. After every command the key the
- * cache returned must be the one the model predicts, and every counter must match.
+ * cache returned must be the one the model predicts, and every counter must match. Commands:
+ * encrypt, decrypt, clock steps, provider failures, `clear()` and `retire()` (one context or all).
  */
 import { type CachedKeyProvider, cachedKeyProvider, type KeyCacheStats } from '@vault-envelope/cache';
 import { type DataKey, SharedDataKey } from '@vault-envelope/core';
@@ -49,6 +50,7 @@ class Model {
     evictions: 0,
     expirations: 0,
     retired: 0,
+    retiredOnRequest: 0,
     staleServes: 0,
   };
   constructor(readonly limits: Limits) {}
@@ -264,6 +266,26 @@ class Clear implements fc.AsyncCommand<Model, Real> {
   toString = () => 'Clear';
 }
 
+class Retire implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly ctx: number | undefined) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const n = r.keys.retire(this.ctx === undefined ? undefined : contexts[this.ctx]);
+    m.sweep(r.clock.now);
+    let expected = 0;
+    for (const e of m.entries) {
+      if (e.ctx === undefined || (this.ctx !== undefined && e.ctx !== this.ctx)) continue;
+      // Retired from encryption only: it stays, and keeps serving decryption of its blob.
+      e.ctx = undefined;
+      expected++;
+    }
+    m.c.retiredOnRequest += expected;
+    expect(n).toBe(expected);
+    checkStats(m, r);
+  }
+  toString = () => `Retire(${this.ctx ?? ''})`;
+}
+
 const limitsArb: fc.Arbitrary<Limits> = fc.record({
   maxAge: fc.integer({ min: 1, max: 200 }),
   capacity: fc.integer({ min: 1, max: 4 }),
@@ -296,6 +318,7 @@ const commandsArb = fc.commands(
     fc.integer({ min: 0, max: 250 }).map((ms) => new Advance(ms)),
     fc.constantFrom('transient' as const, 'fatal' as const).map((k) => new FailNext(k)),
     fc.constant(new Clear()),
+    fc.option(fc.integer({ min: 0, max: contexts.length - 1 }), { nil: undefined }).map((c) => new Retire(c)),
   ],
   { maxCommands: 80, size: '+1' },
 );

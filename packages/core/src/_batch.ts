@@ -12,7 +12,14 @@
  */
 import { encodeBase64 } from './_bytes.js';
 import type { KeyBlobHeaders } from './_key-blob.js';
-import { keyOptions, type PlaintextBytes, plaintextBytes, requestAad, signalOptions } from './_request.js';
+import {
+  aplaintextFitsInText,
+  keyOptions,
+  type PlaintextBytes,
+  plaintextBytes,
+  requestAad,
+  signalOptions,
+} from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
 import { aobject, kindOf } from './assert.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
@@ -132,6 +139,8 @@ interface SealEntry extends PlaintextBytes {
 /**
  * Encrypts a batch into format A messages: one `createDataKey` per distinct key context, with the
  * group's total usage.
+ * @param text - The messages will be returned as base64: an item too large for the runtime's
+ *   longest string fails alone, before its group's key is asked for.
  * @throws TypeError (as a rejection) when `items` is not an array or `options` not an object.
  */
 export async function sealBatch(
@@ -140,6 +149,7 @@ export async function sealBatch(
   items: unknown,
   options: { signal?: AbortSignal },
   policy: BatchPolicy,
+  text = false,
 ): Promise<BatchResult<Uint8Array>[]> {
   checkBatch(items, options);
   const signal = options.signal;
@@ -149,17 +159,18 @@ export async function sealBatch(
       const it = aobject(item, `items[${i}]`);
       const context = validateKeyContext(it.context, title(i, 'context'));
       const aad = requestAad(it.aad, it.tenant, policy.requireTenant, title(i, 'aad'), title(i, 'tenant'));
-      const { bytes, owned } = plaintextBytes(it.plaintext, title(i, 'plaintext'));
-      return { group: canonicalContext(context), entry: { context, aad, bytes, owned } };
+      const { bytes, length, owned } = plaintextBytes(it.plaintext, title(i, 'plaintext'));
+      if (text) aplaintextFitsInText(length, `items[${i}] output`, 'encryptManyToBytes');
+      return { group: canonicalContext(context), entry: { context, aad, bytes, length, owned } };
     },
     lease(entries) {
       let bytes = 0;
-      for (const e of entries) bytes += e.bytes.length;
+      for (const e of entries) bytes += e.length;
       const opts = keyOptions(signal, { messages: entries.length, bytes });
       // The first item's context stands for the group: they are equal up to key order.
       return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts));
     },
-    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.bytes.length, e.aad, false),
+    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.length, e.aad, false),
     settle(e) {
       if (e.owned) e.bytes.fill(0);
     },

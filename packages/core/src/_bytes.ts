@@ -166,6 +166,41 @@ function sextet(text: string, i: number): number {
   return v;
 }
 
+/** `maxStringLength()` once known: a number, or `null` when the runtime does not say. */
+let stringLimit: number | null | undefined;
+
+/**
+ * The longest string this runtime can make, in UTF-16 code units, where the runtime tells it:
+ * Node, and the runtimes that provide its `buffer` module, give `buffer.constants.MAX_STRING_LENGTH`
+ * (2^29-24 on 64-bit V8: about 512 MiB of text, so a format A message above about 384 MiB can
+ * not be returned as base64). Found once, at run time, with `process.getBuiltinModule` (never a
+ * static import); `undefined` elsewhere (browsers, edge runtimes), where no check is made.
+ * @returns The limit, or `undefined` when the runtime does not say.
+ */
+export function maxStringLength(): number | undefined {
+  if (stringLimit === undefined) {
+    stringLimit = null;
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    if (typeof proc?.getBuiltinModule === 'function') {
+      try {
+        const buffer = proc.getBuiltinModule('node:buffer') as
+          | { constants?: { MAX_STRING_LENGTH?: unknown } }
+          | undefined;
+        const n = buffer?.constants?.MAX_STRING_LENGTH;
+        if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) stringLimit = n;
+      } catch {
+        // No buffer module: no limit we can know.
+      }
+    }
+  }
+  return stringLimit ?? undefined;
+}
+
+/** Length of the padded standard base64 encoding of `n` bytes. */
+export function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
 /** Encodes a string as UTF-8 (lone surrogates become U+FFFD, as in every WHATWG encoder). */
 export function utf8(text: string): Uint8Array {
   return utf8Encoder.encode(text);

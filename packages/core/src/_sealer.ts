@@ -11,10 +11,11 @@
  * @module
  */
 import { utf8Into } from './_bytes.js';
+import { afitsInText, aunchanged, TEXT_CHECK_FROM } from './_request.js';
 import type { AeadBackend, PreparedKey } from './aead.js';
-import { KeyDestroyedError, KeyProviderError } from './errors.js';
+import { KeyDestroyedError } from './errors.js';
 import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
-import { checkDataKey, type DataKey, SharedDataKey } from './keys.js';
+import { checkDataKey, type DataKey, SharedDataKey, sharedPrepared } from './keys.js';
 
 /**
  * Plaintexts and messages up to this many bytes are laid out in scratch buffers that each Sealer
@@ -37,31 +38,26 @@ export interface KeyLease {
 /** Leases data keys and seals and opens messages on one backend. */
 export class Sealer {
   readonly backend: AeadBackend;
-  readonly #prepare: (key: Uint8Array) => PreparedKey;
   #plaintextScratch: Uint8Array | undefined;
   #messageScratch: Uint8Array | undefined;
 
   constructor(backend: AeadBackend) {
     this.backend = backend;
-    // One closure for the Sealer's life, handed to SharedDataKey.prepared on every use.
-    this.#prepare = (key) => backend.prepare(key);
   }
 
   /**
-   * The prepared key for `dk`. A {@link SharedDataKey} keeps its prepared state (per backend); a
-   * plain DataKey belongs to us (the KeyProvider contract): its bytes are zeroed here and the
-   * handle must be given back with {@link Sealer.release}.
-   * @throws KeyDestroyedError when a shared key was destroyed; KeyProviderError on a malformed key.
+   * The prepared key for `dk`. A {@link SharedDataKey} keeps its prepared state (per backend,
+   * prepared from a copy of its bytes); a plain DataKey belongs to us (the KeyProvider contract):
+   * its bytes are checked (32, not all zero), zeroed here, and the handle must be given back with
+   * {@link Sealer.release}.
+   * @throws KeyDestroyedError when a shared key was destroyed; KeyProviderError on a malformed or
+   *   all-zero key.
    */
   prepared(dk: DataKey): PreparedKey {
-    if (dk instanceof SharedDataKey) return dk.prepared(this.backend, this.#prepare);
-    try {
-      checkDataKey(dk);
-    } catch (cause) {
-      throw new KeyProviderError('the key provider returned a malformed data key', { cause });
-    }
-    // Read `key` once, since a provider may return a fresh copy on every read.
-    const key = dk.key;
+    if (dk instanceof SharedDataKey) return sharedPrepared(dk, this.backend);
+    // The key is read once (a provider may return a fresh copy on every read), checked, and the
+    // bytes checked are the bytes prepared.
+    const { key } = checkDataKey(dk);
     try {
       return this.backend.prepare(key);
     } finally {
@@ -104,9 +100,14 @@ export class Sealer {
   /**
    * Seals one format A message under a prepared key, in place: the header writer lays out the
    * length and key blob, the backend writes the IV, the ciphertext and the tag into their slots.
-   * @param length - The plaintext's UTF-8 length (checked by the caller).
-   * @param scratch - Build the message in the scratch buffer (the caller encodes it before
-   *   anything else can run); else in a new buffer the caller may keep.
+   * @param length - The plaintext's UTF-8 length, taken at call time (checked by the caller);
+   *   byte plaintext that no longer has it is refused (TypeError when detached, else RangeError).
+   * @param text - The caller returns the message as base64 (`encrypt`): it is checked against the
+   *   runtime's string limit before anything is sealed, and built in the scratch buffer (the
+   *   caller encodes it before anything else can run); else it is built in a new buffer the
+   *   caller may keep.
+   * @throws RangeError when `text` and the base64 would be longer than the runtime's longest
+   *   string; as {@link aunchanged} when a byte plaintext changed since the call.
    */
   seal(
     dk: DataKey,
@@ -114,8 +115,10 @@ export class Sealer {
     plaintext: string | Uint8Array,
     length: number,
     aad: Uint8Array | undefined,
-    scratch: boolean,
+    text: boolean,
   ): Uint8Array {
+    // A byte plaintext is not copied at call time: check it survived the key request unchanged.
+    if (typeof plaintext !== 'string' && plaintext.length !== length) aunchanged(plaintext, length);
     let keyBlob: Uint8Array | SharedDataKey;
     let kLen: number;
     if (dk instanceof SharedDataKey) {
@@ -128,7 +131,9 @@ export class Sealer {
     }
     const total = headerLengthA(kLen) + length;
     let out: Uint8Array;
-    if (scratch && total <= SCRATCH_SIZE) {
+    // Checked before the key request from the plaintext's length alone; here with the key blob.
+    if (text && total >= TEXT_CHECK_FROM) afitsInText(total, 'encrypt output', 'encryptToBytes');
+    if (text && total <= SCRATCH_SIZE) {
       this.#messageScratch ??= new Uint8Array(SCRATCH_SIZE);
       out = this.#messageScratch.subarray(0, total);
     } else out = new Uint8Array(total);

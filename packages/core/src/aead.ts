@@ -21,7 +21,7 @@
  * @module
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { abytes, copyBytes } from './assert.js';
+import { abytes, copyBytes, kindOf } from './assert.js';
 import { DecryptionError } from './errors.js';
 import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
 
@@ -342,5 +342,6 @@ export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
   ) {
     return choice;
   }
-  throw new TypeError(`backend must be 'auto', 'fast', 'portable' or an AeadBackend, got ${String(choice)}`);
+  const got = typeof choice === 'string' ? 'another string' : kindOf(choice);
+  throw new TypeError(`backend must be 'auto', 'fast', 'portable' or an AeadBackend, got ${got}`);
 }

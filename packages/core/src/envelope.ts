@@ -16,7 +16,7 @@ import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
-import { encryptRequest, requestAad, signalOptions, textOf } from './_request.js';
+import { encryptRequest, messageText, requestAad, signalOptions, textOf } from './_request.js';
 import { Sealer } from './_sealer.js';
 import { selectBackend } from './aead.js';
 import { aboolean, aobject, aoptions, kindOf } from './assert.js';
@@ -149,21 +149,25 @@ export class Envelope {
   // closures per call, no intermediate copy of a string plaintext. The public methods return the
   // private async method's promise as it is, which costs no extra turn of the microtask queue.
 
-  /** Encrypts one message and hands it to `finish` before anything else can run (see `scratch`). */
+  /**
+   * Encrypts one message and hands it to `finish` before anything else can run. With `text`,
+   * `finish` returns base64: the message is built in the sealer's scratch buffer, and its size is
+   * checked against the runtime's string limit before the key is asked for.
+   */
   async #encryptOne<T>(
     plaintext: string | Uint8Array,
     options: EncryptOptions,
-    scratch: boolean,
+    text: boolean,
     finish: (message: Uint8Array) => T,
   ): Promise<T> {
-    const r = encryptRequest(plaintext, options, this.#requireTenant);
+    const r = encryptRequest(plaintext, options, this.#requireTenant, text);
     const sealer = this.#sealer;
     for (let attempt = 0; ; attempt++) {
       const dk = await this.#createKeys.createDataKey(r.context, r.keyOptions);
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       try {
-        return finish(sealer.seal(dk, prepared, plaintext, r.length, r.aad, scratch));
+        return finish(sealer.seal(dk, prepared, plaintext, r.length, r.aad, text));
       } finally {
         sealer.release(dk, prepared);
       }
@@ -207,7 +211,9 @@ export class Envelope {
    * @param options - `context` (required), `aad`, `tenant`, `signal`.
    * @returns The base64 ciphertext, decryptable by any WorkOS SDK that reads format A (given the
    *   same AAD; with a `tenant`, the tenant-bound AAD described in the format guide).
-   * @throws TypeError / RangeError on bad arguments; the key provider's errors unchanged.
+   * @throws TypeError / RangeError on bad arguments; RangeError, before any key request, when
+   *   the base64 text would be longer than the runtime's longest string (about 384 MiB of
+   *   plaintext on Node: use {@link Envelope.encryptToBytes}); the key provider's errors unchanged.
    * @example
    * ```ts
    * const ct = await envelope.encrypt('4111 1111 1111 1111', { context: { organization_id: 'org_1' } });
@@ -272,7 +278,9 @@ export class Envelope {
    * usage), results in input order, and one item's failure does not affect the others.
    * @param items - `{ plaintext, context, aad? }` each.
    * @param options - `signal`.
-   * @returns One {@link BatchResult} per item, with the base64 ciphertext.
+   * @returns One {@link BatchResult} per item, with the base64 ciphertext (an item too large to
+   *   return as a string in this runtime fails alone, with a RangeError naming
+   *   `encryptManyToBytes`, before its key is asked for).
    * @throws TypeError when `items` is not an array or `options` not an object (a bad item is a
    *   failed result instead).
    * @example
@@ -284,8 +292,15 @@ export class Envelope {
     items: readonly EncryptItem[],
     options: KeyRequestOptions = {},
   ): Promise<BatchResult<string>[]> {
-    const bytes = await this.encryptManyToBytes(items, options);
-    return bytes.map((r) => (r.ok ? { ok: true, value: encodeBase64(r.value) } : r));
+    const bytes = await sealBatch(this.#sealer, this.#createKeys, items, options, this.#policy, true);
+    return bytes.map((r, i) => {
+      if (!r.ok) return r;
+      try {
+        return { ok: true, value: messageText(r.value, `items[${i}] output`, 'encryptManyToBytes') };
+      } catch (error) {
+        return { ok: false, error: error as Error };
+      }
+    });
   }
 
   /**

@@ -3,9 +3,10 @@
  * size) are the built-in `TypeError` and `RangeError`; everything a caller must tell apart at run
  * time derives from {@link EnvelopeError}. No message ever contains a data key or a plaintext.
  *
- * Each class has a static `is()` that narrows to that class, by a `Symbol.for` brand and the
- * stable `code`: it works across two copies of this package and across realms, where
- * `instanceof` fails, and cannot be fooled by an error that merely has the same `name`.
+ * Each class has a static `is()` of its own that narrows to that class, by a `Symbol.for` brand
+ * and the stable `code`: it works across two copies of this package and across realms, where
+ * `instanceof` fails, cannot be fooled by an error that merely has the same `name`, and works
+ * unbound (`errors.filter(DecryptionError.is)`), since none of them uses `this`.
  * @module
  */
 
@@ -47,32 +48,30 @@ export class EnvelopeError extends Error {
   }
 
   /**
-   * Tells whether `error` is an error of this class, also when it comes from another copy of this
-   * package or another realm, where `instanceof` fails. On `EnvelopeError` itself it accepts
-   * every error of this package; on a subclass (`FormatError.is(e)`) only that case, told by its
-   * `code`.
+   * Tells whether `error` is an error of this package, also when it comes from another copy of
+   * it or another realm, where `instanceof` fails: by a `Symbol.for` brand, never by `name`.
+   * Each subclass has its own `is` that accepts only its case (`FormatError.is(e)`), told by its
+   * `code`. None of them uses `this`, so they work unbound too (`errors.filter(FormatError.is)`).
+   * A subclass an application defines inherits this guard (every error of this package): give
+   * it an `is` of its own, or use `instanceof`.
    * @param error - Anything caught.
-   * @returns true when `error` is an error of this class.
+   * @returns true when `error` is an error of this package, of any code.
    * @example
    * ```ts
    * if (DecryptionError.is(e)) return res.status(400).send('cannot decrypt');
+   * else if (EnvelopeError.is(e)) console.error(e.code);
    * ```
    */
-  static is<T extends EnvelopeError>(
-    this: { prototype: T; readonly code: EnvelopeErrorCode | undefined },
-    error: unknown,
-  ): error is T {
-    if (typeof error !== 'object' || error === null) return false;
-    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
-    if ((this as unknown) === EnvelopeError) return true;
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
-    const code = this.code;
-    // A subclass without a code of its own (one an application defines) is told by instanceof.
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `is` was called on
-    if (code === undefined) return error instanceof (this as unknown as typeof EnvelopeError);
-    return (error as EnvelopeError).code === code;
+  static is(error: unknown): error is EnvelopeError {
+    return isEnvelopeError(error, undefined);
   }
+}
+
+/** The brand check, and the code check when `code` is given: what every `is` runs. */
+function isEnvelopeError(error: unknown, code: EnvelopeErrorCode | undefined): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (error as { code?: unknown }).code === code;
 }
 
 /**
@@ -87,6 +86,18 @@ export class EnvelopeError extends Error {
  */
 export class FormatError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'FORMAT';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link FormatError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * [new FormatError('x')].filter(FormatError.is).length; // 1
+   * ```
+   */
+  static override is(error: unknown): error is FormatError {
+    return isEnvelopeError(error, FormatError.code);
+  }
 
   /** The record field whose value was malformed, when a field helper raised it. */
   readonly field?: string;
@@ -115,6 +126,18 @@ export class FormatError extends EnvelopeError {
  */
 export class DecryptionError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'DECRYPTION';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link DecryptionError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * [new DecryptionError()].filter(DecryptionError.is).length; // 1
+   * ```
+   */
+  static override is(error: unknown): error is DecryptionError {
+    return isEnvelopeError(error, DecryptionError.code);
+  }
 
   /**
    * The record field that failed, when a field helper raised it (the message names it too):
@@ -148,6 +171,18 @@ export class DecryptionError extends EnvelopeError {
 export class KeyDestroyedError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'KEY_DESTROYED';
 
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link KeyDestroyedError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * [new KeyDestroyedError()].filter(KeyDestroyedError.is).length; // 1
+   * ```
+   */
+  static override is(error: unknown): error is KeyDestroyedError {
+    return isEnvelopeError(error, KeyDestroyedError.code);
+  }
+
   constructor() {
     super('the data key was destroyed by its owner before use', 'KEY_DESTROYED');
     this.name = 'KeyDestroyedError';
@@ -165,6 +200,18 @@ export class KeyDestroyedError extends EnvelopeError {
  */
 export class KeyProviderError extends EnvelopeError {
   static override readonly code: EnvelopeErrorCode = 'KEY_PROVIDER';
+
+  /**
+   * @param error - Anything caught.
+   * @returns Whether `error` is a {@link KeyProviderError}, also from another package copy or realm.
+   * @example
+   * ```ts
+   * [new KeyProviderError('x')].filter(KeyProviderError.is).length; // 1
+   * ```
+   */
+  static override is(error: unknown): error is KeyProviderError {
+    return isEnvelopeError(error, KeyProviderError.code);
+  }
 
   /**
    * @param message - What the provider did wrong (never a key).

@@ -21,7 +21,7 @@
 
 import { decodePublicBase64 } from './_bytes.js';
 import { checkHeaders, KeyBlobHeaders, TEXT, UNKNOWN } from './_key-blob.js';
-import { abytes, aobject, aoptions, astringOrBytes, copyBytes, isBytes } from './assert.js';
+import { abytes, aobject, aoptions, astringOrBytes, copyBytes, isBytes, kindOf } from './assert.js';
 import { FormatError } from './errors.js';
 import { SharedDataKey } from './keys.js';
 import { leb128Error, leb128Length, scanLeb128u32, writeLeb128u32 } from './leb128.js';
@@ -141,7 +141,8 @@ function knownBlobIn(bytes: Uint8Array, format: CiphertextFormat, headers: KeyBl
 
 function checkFormat(format: unknown): asserts format is CiphertextFormat | undefined {
   if (format !== undefined && format !== 'A' && format !== 'legacy' && format !== 'B') {
-    throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${String(format)}`);
+    const got = typeof format === 'string' ? 'another string' : kindOf(format);
+    throw new TypeError(`format must be 'A', 'legacy' or 'B', got ${got}`);
   }
 }
 

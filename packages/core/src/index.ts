@@ -10,7 +10,6 @@
 
 import { decodeBase64Portable, decodePublicBase64 } from './_bytes.js';
 import { SCRATCH_SIZE } from './_sealer.js';
-import type { SharedDataKey } from './keys.js';
 
 export { decodeBase64, encodeBase64 } from './_bytes.js';
 export type { RekeyItem, RekeyOptions } from './_rekey.js';
@@ -97,6 +96,7 @@ export {
   type KeyUsage,
   makeDataKey,
   SharedDataKey,
+  type SharedDataKeyHandle,
   validateKeyContext,
 } from './keys.js';
 export { decodeLeb128u32, encodeLeb128u32, LEB128_U32_MAX } from './leb128.js';
@@ -124,8 +124,6 @@ export type {
  *   exactly the same texts.
  * - `decodePublicBase64`: the decoder for ciphertexts, whose result may be a view into Node's
  *   shared Buffer pool (never for secrets).
- * - `sharedPrepared(key, owner, prepare)`: a {@link SharedDataKey}'s per-owner cache of prepared
- *   cipher state, as the Envelope uses it.
  * - `SCRATCH_SIZE`: the size of the Envelope's scratch buffers, so tests can aim at both sides of it.
  *
  * @example
@@ -137,19 +135,9 @@ export type {
 export const __TESTS: Readonly<{
   decodeBase64Portable: (text: string, title?: string) => Uint8Array;
   decodePublicBase64: (text: string, title?: string) => Uint8Array;
-  sharedPrepared: <T extends { destroy(): void }>(
-    key: SharedDataKey,
-    owner: object,
-    prepare: (key: Uint8Array) => T,
-  ) => T;
   SCRATCH_SIZE: number;
 }> = /* @__PURE__ */ Object.freeze({
   decodeBase64Portable,
   decodePublicBase64,
-  sharedPrepared: <T extends { destroy(): void }>(
-    key: SharedDataKey,
-    owner: object,
-    prepare: (key: Uint8Array) => T,
-  ): T => key.prepared(owner, prepare),
   SCRATCH_SIZE,
 });

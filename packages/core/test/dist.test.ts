@@ -28,7 +28,9 @@ describe('built output', () => {
     expect(dts('keys')).toContain('wraps(bytes: Uint8Array): boolean;');
     expect(dts('format')).toContain('export declare function serializeFormatA(');
     // Stripped: the SharedDataKey hooks the Envelope uses, the format and LEB128 internals.
-    expect(dts('keys')).not.toMatch(/\bprepared<|copyEncryptedKeysInto|checkDataKey/);
+    expect(dts('keys')).not.toMatch(
+      /prepared\(|preparedFor|copyEncryptedKeysInto|checkDataKey|sharedPrepared|CheckedDataKey/,
+    );
     expect(dts('format')).not.toMatch(/headerLengthA|writeHeaderA|ciphertextBytes/);
     expect(dts('leb128')).not.toMatch(/scanLeb128u32|leb128Error|writeLeb128u32|peekLeb128u32/);
     expect(dts('_bytes')).not.toMatch(/decodePublicBase64|decodeBase64Portable/);

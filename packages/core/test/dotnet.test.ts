@@ -27,7 +27,7 @@ class WorkosLikeProvider implements KeyProvider {
   shared = false;
   async createDataKey(context: KeyContext): Promise<DataKey> {
     const dk = makeDataKey({ id: 'k', key: this.key.slice(), encryptedKeys: this.blob.slice(), context });
-    return this.shared ? new SharedDataKey(dk) : dk;
+    return this.shared ? SharedDataKey.create(dk).shared : dk;
   }
   async decryptDataKey(blob: Uint8Array): Promise<DataKey> {
     this.seen.push(blob.slice());

@@ -225,7 +225,7 @@ describe('key ownership and zeroization', () => {
 
   test('a SharedDataKey is used without being zeroed, and its prepared state is reused', async () => {
     const mem = new MemoryKeyProvider();
-    const shared = new SharedDataKey(await mem.createDataKey(context));
+    const { shared, destroy } = SharedDataKey.create(await mem.createDataKey(context));
     let prepares = 0;
     const base = selectBackend('fast');
     const counting = {
@@ -245,7 +245,7 @@ describe('key ownership and zeroization', () => {
     expect(prepares).toBe(1);
     expect(shared.key.some((b) => b !== 0)).toBe(true);
     // destroying zeroes the key and its prepared state; later reads fail
-    shared.destroy();
+    destroy();
     expect(shared.destroyed).toBe(true);
     expect(() => shared.key).toThrow('destroyed');
   });
@@ -256,9 +256,9 @@ describe('key ownership and zeroization', () => {
     const provider: KeyProvider = {
       createDataKey: async (ctx) => {
         calls++;
-        const s = new SharedDataKey(await mem.createDataKey(ctx));
+        const s = SharedDataKey.create(await mem.createDataKey(ctx));
         if (calls === 1) s.destroy(); // evicted before the caller got to it
-        return s;
+        return s.shared;
       },
       decryptDataKey: (b) => mem.decryptDataKey(b),
     };
@@ -304,7 +304,7 @@ describe('no secret in messages, toString or util.inspect', () => {
   test('DataKey objects and errors never show the key or the plaintext', async () => {
     const key = new Uint8Array(32).fill(0xab);
     const dk = makeDataKey({ id: 'k', key, encryptedKeys: new Uint8Array([1, 2]), context });
-    const shared = new SharedDataKey(
+    const { shared } = SharedDataKey.create(
       makeDataKey({ id: 'k', key: key.slice(), encryptedKeys: new Uint8Array([1]), context }),
     );
     for (const shown of [
@@ -474,7 +474,7 @@ describe('batches', () => {
     expect(dec.map((r) => (r.ok ? r.value : `${r.error.name}: ${r.error.message}`))).toEqual([
       'TypeError: items[0].ciphertext must be a string or a Uint8Array, got number',
       'TypeError: items[1].aad must be a string or a Uint8Array, got array',
-      "TypeError: format must be 'A', 'legacy' or 'B', got C",
+      "TypeError: format must be 'A', 'legacy' or 'B', got another string",
       'ok',
     ]);
   });
@@ -552,18 +552,20 @@ describe('Node Buffers as key material (Buffer#slice is a view, not a copy)', ()
       const body = ct.subarray(ct.length - parts.ciphertextLength);
       expect(Buffer.concat([d.update(body), d.final()]).toString()).toBe('hello');
       expect(await envelope.decryptToString(ct)).toBe('hello');
-      // and an all-zero key does not decrypt it
+      // and an all-zero key is refused before it is used
       const zero: KeyProvider = {
         createDataKey: provider.createDataKey,
         decryptDataKey: async (b) =>
           makeDataKey({ id: 'k', key: new Uint8Array(32), encryptedKeys: Buffer.from(b) }),
       };
-      await expect(new Envelope({ keys: zero, backend }).decrypt(ct)).rejects.toBeInstanceOf(DecryptionError);
+      await expect(new Envelope({ keys: zero, backend }).decrypt(ct)).rejects.toThrow(
+        new KeyProviderError('the key provider returned an all-zero data key'),
+      );
     },
   );
 
   test('SharedDataKey, inspect and BlindIndex copy a Buffer instead of viewing it', async () => {
-    const shared = new SharedDataKey(await provider.createDataKey(context));
+    const { shared } = SharedDataKey.create(await provider.createDataKey(context));
     expect(Buffer.from(shared.key).equals(real)).toBe(true);
     const envelope = new Envelope({ keys: new MemoryKeyProvider() });
     const ct = Buffer.from(await envelope.encryptToBytes('x', { context }));

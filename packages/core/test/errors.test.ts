@@ -82,12 +82,35 @@ describe('error guards narrow per subclass', () => {
     for (const v of [null, undefined, 'FormatError', 42, {}]) expect(EnvelopeError.is(v)).toBe(false);
   });
 
-  test('a subclass an application defines without a code of its own is told by instanceof', () => {
+  test('a subclass an application defines inherits the base guard; instanceof tells it apart', () => {
     class AppError extends EnvelopeError {}
     const mine = new AppError('x', 'FORMAT');
+    expect(AppError.is).toBe(EnvelopeError.is);
     expect(AppError.is(mine)).toBe(true);
-    expect(AppError.is(new FormatError('x'))).toBe(false);
     expect(FormatError.is(mine)).toBe(true);
+    expect(new FormatError('x')).not.toBeInstanceOf(AppError);
+    expect(mine).toBeInstanceOf(AppError);
+  });
+
+  test('every guard works unbound (errors.filter(DecryptionError.is))', () => {
+    const instances = cases.map(([, error]) => error);
+    const mixed: unknown[] = [...instances, new Error('plain'), null, foreign('DECRYPTION')];
+    expect(mixed.filter(EnvelopeError.is)).toHaveLength(instances.length + 1);
+    for (const [i, [, , code, Class]] of cases.entries()) {
+      const own = mixed.filter(Class.is);
+      expect(own[0]).toBe(instances[i]);
+      expect(own).toHaveLength(code === 'DECRYPTION' ? 2 : 1);
+    }
+    const { is } = DecryptionError;
+    expect(is(new DecryptionError())).toBe(true);
+    expect(is(new FormatError('x'))).toBe(false);
+  });
+
+  test('each subclass has a guard of its own', () => {
+    for (const [, , , Class] of cases) {
+      expect(Object.hasOwn(Class, 'is')).toBe(true);
+      expect(Class.is).not.toBe(EnvelopeError.is);
+    }
   });
 
   test('is() narrows the type', () => {

@@ -99,7 +99,7 @@ describe('format A layout', () => {
           const text = await envelope.encrypt(plaintext, { context: {} });
           expect(encodeBase64(serializeFormatA(parseCiphertext(decodeBase64(text), 'A')))).toBe(text);
           // A SharedDataKey copies its blob into the message itself.
-          const shared = new SharedDataKey(
+          const { shared } = SharedDataKey.create(
             makeDataKey({ id: 's', key: new Uint8Array(32).fill(4), encryptedKeys: blob.slice() }),
           );
           const viaShared = await new Envelope({

@@ -144,14 +144,16 @@ describe('string plaintexts through the scratch buffers', () => {
   test('a shared key destroyed before use is fetched again, then the message is written', async () => {
     let calls = 0;
     const make = () =>
-      new SharedDataKey(makeDataKey({ id: 'k', key: key.slice(), encryptedKeys: new Uint8Array([1, 2, 3]) }));
+      SharedDataKey.create(
+        makeDataKey({ id: 'k', key: key.slice(), encryptedKeys: new Uint8Array([1, 2, 3]) }),
+      );
     const keys = {
       createDataKey: async () => {
         const dk = make();
         if (calls++ === 0) dk.destroy();
-        return dk;
+        return dk.shared;
       },
-      decryptDataKey: async () => make(),
+      decryptDataKey: async () => make().shared,
     };
     const envelope = new Envelope({ keys });
     const ct = await envelope.encrypt('hello', { context: {} });

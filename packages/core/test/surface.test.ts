@@ -63,7 +63,6 @@ describe('public surface', () => {
       'SCRATCH_SIZE',
       'decodeBase64Portable',
       'decodePublicBase64',
-      'sharedPrepared',
     ]);
     expect(() => {
       (core.__TESTS as { SCRATCH_SIZE: number }).SCRATCH_SIZE = 1;

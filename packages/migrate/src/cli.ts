@@ -18,7 +18,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { cachedKeyProvider } from '@vault-envelope/cache';
+import { type CachedKeyProvider, cachedKeyProvider } from '@vault-envelope/cache';
 import {
   BlindIndex,
   DecryptionError,
@@ -139,21 +139,12 @@ function countingVault(vault: VaultClient): Counted {
 }
 
 /**
- * The job's key provider: the cache over the (counted) client, so a batch's data keys are reused
- * across batches. Rekey calls go to the client directly (nothing to cache), and a cache that can
- * retire its encryption keys exposes that for `reencrypt`.
+ * The job's key provider: the cache over the (counted) client, so that a batch's data keys are
+ * reused by the batches after it. It passes rekey calls through to the client, and `reencrypt`
+ * has the engine retire its encryption keys first (it starts empty anyway: one process, one job).
  */
-function jobKeys(counted: Counted): KeyProvider & { close(): void } {
-  const cache = cachedKeyProvider(counted.provider, { maxAge: 5 * 60_000 });
-  const keys: KeyProvider & { close(): void; retire?: () => void } = {
-    createDataKey: (c, o) => cache.createDataKey(c, o),
-    decryptDataKey: (b, o) => cache.decryptDataKey(b, o),
-    rekeyDataKey: (b, c, o) => counted.provider.rekeyDataKey!(b, c, o),
-    close: () => void cache.close(),
-  };
-  const retire = (cache as { retire?: () => void }).retire;
-  if (typeof retire === 'function') keys.retire = () => retire.call(cache);
-  return keys;
+function jobKeys(counted: Counted): CachedKeyProvider {
+  return cachedKeyProvider(counted.provider, { maxAge: 5 * 60_000 });
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -353,7 +344,7 @@ async function runJob(mode: MigrationMode, flags: JobFlags, global: GlobalFlags,
     view.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    keys.close();
+    await keys.close();
     await db.close();
     for (const ix of indexes) ix.index.destroy();
   }

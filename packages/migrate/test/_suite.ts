@@ -2,6 +2,7 @@
  * The engine's behaviour, the same on every database: what each mode writes, what the checkpoint
  * guarantees, what a concurrent writer sees, and how bad input is refused.
  */
+import { cachedKeyProvider } from '@vault-envelope/cache';
 import {
   BlindIndex,
   type DataKey,
@@ -184,6 +185,26 @@ export function engineSuite(name: string, open: () => Promise<TestDb>): void {
       const newKey = await spy.inner.decryptDataKey(inspect(after[0]!['ssn'] as string).encryptedKeys);
       expect(newKey.key).not.toEqual(oldKey.key);
       expect((await decryptAll(spy, t)).get(2)).toBe(user(2).ssn);
+    });
+
+    test('reencrypt through a warm cache still gets fresh data keys: the engine retires the cached encryption keys', async () => {
+      const t = await usersTable(db, 60);
+      const inner = new MemoryKeyProvider();
+      const keys = cachedKeyProvider(inner, { maxAge: 60_000 });
+      try {
+        await run(keys, { mode: 'encrypt', table: t, columns: ['ssn'], context });
+        const before = await rowsOf(db, t);
+        const r = await run(keys, { mode: 'reencrypt', table: t, columns: ['ssn'], context });
+        expect(r.values.changed).toBe(54);
+        expect(keys.stats().retiredOnRequest).toBeGreaterThan(0);
+        const after = await rowsOf(db, t);
+        const keyOf = async (v: unknown) =>
+          (await inner.decryptDataKey(inspect(v as string).encryptedKeys)).key;
+        expect(await keyOf(after[0]!['ssn'])).not.toEqual(await keyOf(before[0]!['ssn']));
+        expect((await decryptAll(keys, t)).get(1)).toBe(user(1).ssn);
+      } finally {
+        await keys.close();
+      }
     });
 
     test('reindex: writes versioned blind-index values of the plaintext (decrypting first), and rotates to a new version', async () => {

@@ -116,10 +116,10 @@ export function resolveOptions(options: VaultClientOptions | undefined): Resolve
       `apiKey must be a WorkOS API key (pass { apiKey } or set the WORKOS_API_KEY environment variable), got ${given === '' ? 'an empty string' : 'undefined'}`,
     );
   }
-  const apiKey = astring(given, 'apiKey');
-  // A line break would let the key end the Authorization header and start another one.
-  if (/[\r\n]/.test(apiKey))
-    throw new TypeError('apiKey must be a single line, got a string with a line break');
+  // Text rules: a line break would let the key end the Authorization header and start another
+  // one, and any other control character makes fetch refuse the header with a message that
+  // quotes it (which would carry the key into a NetworkError's cause).
+  const apiKey = atext(given, 'apiKey');
 
   const baseUrl = checkBaseUrl(o.baseUrl ?? DEFAULT_BASE_URL);
   const positive = { exclusive: true };

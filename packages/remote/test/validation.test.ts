@@ -49,7 +49,16 @@ describe('constructor', () => {
     [
       'apiKey with a line break',
       { apiKey: 'sk_a\r\nX-Evil: 1' },
-      new TypeError('apiKey must be a single line, got a string with a line break'),
+      new TypeError(
+        'apiKey must be well-formed text without control characters, got a control character at index 4',
+      ),
+    ],
+    [
+      'apiKey with a NUL',
+      { apiKey: 'sk_a\u0000b' },
+      new TypeError(
+        'apiKey must be well-formed text without control characters, got a control character at index 4',
+      ),
     ],
     ['baseUrl: 5', { baseUrl: 5 }, new TypeError('baseUrl must be a string, got number')],
     [
@@ -130,9 +139,11 @@ describe('arguments are checked before sending', () => {
       new TypeError('key context must be an object, got null'),
     );
     await expect(vault.createObject({ name: 'n', value: 'v', context: eleven })).rejects.toThrow(
-      /^context has 11 entries/,
+      new RangeError('context must have at most 10 entries, got 11'),
     );
-    await expect(vault.rekey(new Uint8Array(4), eleven)).rejects.toThrow(/^new key context has 11 entries/);
+    await expect(vault.rekey(new Uint8Array(4), eleven)).rejects.toThrow(
+      new RangeError('new key context must have at most 10 entries, got 11'),
+    );
     await expect(vault.rekey(new Uint8Array(4), 'ctx' as never)).rejects.toThrow(
       new TypeError('new key context must be an object, got string'),
     );

@@ -9,7 +9,7 @@
  * transaction that read first would fail with `SQLITE_BUSY` when it came to write.
  * @module
  */
-import { Envelope, type KeyContext, parseCiphertext } from '@vault-envelope/core';
+import { Envelope, isText, type KeyContext, parseCiphertext } from '@vault-envelope/core';
 import { parseBlob } from './_blob.js';
 import { md5Hex, uuid } from './_crypto.js';
 import type { Db } from './_db.js';
@@ -228,6 +228,16 @@ export class ObjectStore {
   ): Promise<ObjectRecord> {
     const before = this.describe(id);
     if (typeof versionCheck === 'string' && versionCheck !== before.versionId) throw stale();
+    // A context stored before the text rules held may carry a NUL or a lone surrogate; no key can
+    // be created under it any more, and guessing which key it meant would be worse than refusing.
+    for (const [name, v] of Object.entries(before.context)) {
+      if (!isText(name) || !isText(v)) {
+        throw new HttpError(
+          409,
+          'The key context stored with this object breaks the text rules (a control character or a lone surrogate): create a new object to store a new value',
+        );
+      }
+    }
     const sealed = await this.#encrypt(id, value, before.context);
     const versionId = uuid();
     const at = this.#timestamp();

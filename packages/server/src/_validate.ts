@@ -84,21 +84,12 @@ export function keyContext(body: Record<string, unknown>, field: string, require
     if (required) throw new HttpError(400, `Missing required field: ${field}`);
     return {};
   }
-  let context: KeyContext;
   try {
-    context = { ...validateKeyContext(v, field) };
+    // Core's check applies the text rules to every name and value (the same in every package).
+    return { ...validateKeyContext(v, field) };
   } catch (e) {
     throw new HttpError(422, (e as Error).message);
   }
-  for (const [name, value] of Object.entries(context)) {
-    if (!isText(name) || !isText(value)) {
-      throw new HttpError(
-        422,
-        `Field ${field} names and values must be well-formed text without control characters`,
-      );
-    }
-  }
-  return context;
 }
 
 /**
