@@ -22,9 +22,6 @@ export interface FieldBinding {
   readonly tenant: boolean;
 }
 
-/** Checks that the field helpers can bind what the job asks for (they can: tenants are in v1). */
-export function checkBinding(_binding: FieldBinding): void {}
-
 /**
  * The AAD a value of `field` in the row `id` is written under (version 1).
  * @param id - The row's id as the driver returned it (a string, number or bigint).

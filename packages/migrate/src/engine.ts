@@ -29,7 +29,7 @@ import {
   type KeyProvider,
 } from '@vault-envelope/core';
 import { CHECKPOINT_TABLE, Checkpoint, hasCheckpointTable } from './_checkpoint.js';
-import { checkBinding, TenantIndexes } from './_fields.js';
+import { TenantIndexes } from './_fields.js';
 import { Limiter } from './_limit.js';
 import {
   type IndexSpec,
@@ -316,7 +316,6 @@ export async function migrateTable(options: MigrateOptions): Promise<MigrationRe
     );
   }
   const binding = { namespace, tenant: tenant !== undefined };
-  checkBinding(binding);
 
   // The table, its key and every column the job reads.
   const info = await db.describe(table);

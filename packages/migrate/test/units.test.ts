@@ -18,6 +18,7 @@ import {
   sqliteAdapter,
   TemplateError,
 } from '@vault-envelope/migrate';
+import { startPostgres } from '@vault-envelope/test-services';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -198,6 +199,14 @@ describe('progress views', () => {
     const json: string[] = [];
     progressView('x', 'json', (l) => json.push(l)).update(p);
     expect(JSON.parse(json[0]!)).toEqual({ type: 'progress', ...p, rate: 2000, eta: 0 });
+  });
+});
+
+describe('the test services', () => {
+  test('a machine without the PostgreSQL server binaries is a failure saying what to install, never a skip', async () => {
+    await expect(startPostgres({ bin: '/nonexistent/postgresql/bin' })).rejects.toThrow(
+      "PostgreSQL's initdb is not in /nonexistent/postgresql/bin: install the server with apt-get install postgresql (or set VAULT_ENVELOPE_PG_BIN)",
+    );
   });
 });
 
