@@ -13,16 +13,19 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      '@vault-envelope/migrate': src('migrate'),
     },
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'migrate'].map((name) => ({
         extends: true as const,
         test: {
           name,
           root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
           include: ['test/**/*.test.ts'],
+          // `*.services.test.ts` need a real database server: `pnpm test:services` runs them.
+          exclude: ['test/**/*.services.test.ts'],
           testTimeout: 30_000,
         },
       })),
