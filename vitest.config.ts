@@ -13,6 +13,7 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      '@vault-envelope/migrate': src('migrate'),
       // Subpaths before their package: an alias also matches the names it is a prefix of.
       '@vault-envelope/drizzle/sqlite-core': fileURLToPath(
         new URL('./packages/drizzle/src/sqlite-core.ts', import.meta.url),
@@ -27,12 +28,14 @@ export default defineConfig({
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server', 'orm-core', 'drizzle', 'kysely'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'migrate', 'orm-core', 'drizzle', 'kysely'].map((name) => ({
         extends: true as const,
         test: {
           name,
           root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
           include: ['test/**/*.test.ts'],
+          // `*.services.test.ts` need a real database server: `pnpm test:services` runs them.
+          exclude: ['test/**/*.services.test.ts'],
           testTimeout: 30_000,
         },
       })),

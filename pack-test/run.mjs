@@ -9,6 +9,7 @@
  *   (core encrypts and decrypts with the MemoryKeyProvider, the cache wraps it, the server starts
  *   on a free loopback port and answers the remote client, then stops);
  * - starts the installed `vault-envelope-server` bin, sends it one request and stops it;
+ * - runs the installed `vault-envelope` bin (`--help`, and `inspect` of a ciphertext);
  * - type-checks consumers with the registry's TypeScript (the workspace's version unless
  *   `--typescript <version>`): node16 in an ESM package, bundler (with and without Node's
  *   types), and the ways a CommonJS package consumes these ESM-only packages (nodenext static
@@ -45,7 +46,7 @@ import { checkTarball, readTarball } from './_tarball.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('./consumer/', import.meta.url));
-const PACKAGES = ['core', 'remote', 'cache', 'server'];
+const PACKAGES = ['core', 'remote', 'cache', 'server', 'migrate'];
 const REPOSITORY = 'git+https://github.com/vault-envelope/vault-envelope.git';
 const GITHUB = 'https://github.com/vault-envelope/vault-envelope';
 
@@ -224,7 +225,7 @@ async function main() {
     if (!ok && tarballs[name] === undefined) return;
   }
 
-  // A project as a user starts it: `npm install` of the four packages, plus TypeScript and Node's
+  // A project as a user starts it: `npm install` of the packages, plus TypeScript and Node's
   // types from the registry. `overrides` pins the packages' dependencies on each other to the
   // tarballs too (they are not on the registry yet); `allowScripts` approves better-sqlite3's
   // native build, as the server's README tells npm >= 11 users to.
@@ -253,7 +254,7 @@ async function main() {
   console.log(
     '     installing with npm (better-sqlite3 compiles unless a prebuilt binary is fetched: about a minute)',
   );
-  const installed = await check('npm install of the four tarballs, typescript and @types/node', async () => {
+  const installed = await check('npm install of the tarballs, typescript and @types/node', async () => {
     const result = await mustRun('npm', ['install', '--no-audit', '--no-fund'], {
       cwd: APP,
       timeout: 600_000,
@@ -285,6 +286,7 @@ async function main() {
   });
 
   await check('bin: vault-envelope-server starts, answers one request, stops on SIGTERM', () => binCheck());
+  await check('bin: vault-envelope --help and inspect', () => cliCheck());
 
   for (const tsCase of TS_CASES) {
     const since = tsCase.since ? ` [passes from TypeScript ${tsCase.since.version}]` : '';
@@ -302,7 +304,28 @@ function outputLines(result, expected) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The installed bin
+// The installed bins
+
+/** `vault-envelope --help` exits 0 and lists the commands; `inspect` reads a WorkOS vector. */
+async function cliCheck() {
+  const bin = join(APP, 'node_modules', '.bin', 'vault-envelope');
+  const help = await run(bin, ['--help'], { cwd: APP, timeout: 30_000 });
+  if (help.code !== 0 || !/migrate/.test(help.stdout) || !/index-key/.test(help.stdout)) {
+    throw failure('vault-envelope --help did not list its commands', help);
+  }
+  // A format A message with a WorkOS key blob: IV, tag, LEB128(11), "WOS.EKM.v1\0", 1 byte of CT.
+  const message = Buffer.concat([
+    Buffer.alloc(28),
+    Buffer.from([11]),
+    Buffer.from('WOS.EKM.v1\0'),
+    Buffer.from([0]),
+  ]);
+  const info = await run(bin, ['inspect', message.toString('base64')], { cwd: APP, timeout: 30_000 });
+  if (info.code !== 0 || !/^format +A$/m.test(info.stdout) || !/^workosKeyBlob +true$/m.test(info.stdout)) {
+    throw failure('vault-envelope inspect did not read the message', info);
+  }
+  return [`--help lists the commands; inspect: ${info.stdout.trim().split('\n')[0]}`];
+}
 
 async function binCheck() {
   const bin = join(APP, 'node_modules', '.bin', 'vault-envelope-server');
