@@ -8,7 +8,8 @@ import * as schema from './_schema-pg.js';
 import { drizzleSuite, placeholders } from './_suite.js';
 
 const base = servicesPostgresUrl();
-if (base === undefined) throw new Error('the Drizzle PostgreSQL suite needs pnpm test:services (a PostgreSQL server)');
+if (base === undefined)
+  throw new Error('the Drizzle PostgreSQL suite needs pnpm test:services (a PostgreSQL server)');
 const pool = new pg.Pool({ connectionString: await createDatabase(base, `drizzle_${process.pid}`) });
 for (const statement of schema.ddl) await pool.query(statement);
 const db = drizzle({ client: pool, schema });

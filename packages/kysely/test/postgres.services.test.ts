@@ -8,7 +8,8 @@ import { afterAll } from 'vitest';
 import { type DB, ddl, kyselySuite, placeholders } from './_suite.js';
 
 const base = servicesPostgresUrl();
-if (base === undefined) throw new Error('the Kysely PostgreSQL suite needs pnpm test:services (a PostgreSQL server)');
+if (base === undefined)
+  throw new Error('the Kysely PostgreSQL suite needs pnpm test:services (a PostgreSQL server)');
 const pool = new pg.Pool({ connectionString: await createDatabase(base, `kysely_${process.pid}`) });
 for (const statement of ddl('pg')) await pool.query(statement);
 afterAll(() => pool.end());
