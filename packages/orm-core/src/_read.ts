@@ -15,7 +15,7 @@
  * @module
  */
 import { type DecryptItem, type Envelope, FormatError, fieldAad, isBytes } from '@vault-envelope/core';
-import { NOT_SELECTED, tenantMismatch } from './_checks.js';
+import { NOT_SELECTED, rowTenant, tenantMismatch } from './_checks.js';
 import type { ColumnModel, TableModel } from './declaration.js';
 import { RowDecryptionError, type RowFailure } from './errors.js';
 
@@ -174,4 +174,46 @@ export async function openCells(
     if (!failed.has(cell.row)) cell.holder[cell.key] = values[j];
   }
   return failed;
+}
+
+/**
+ * The cells of one row whose properties are keyed as the declaration's keys (a plain row of the
+ * table, or a nested object of a relational result): one per encrypted column the row has.
+ * @param model - The row's table.
+ * @param row - The row; the plaintexts are written into it.
+ * @param index - The row's position in the result set.
+ * @returns Its cells (none when it has no encrypted column).
+ * @throws TypeError when it has an encrypted column but not the id.
+ * @example
+ * ```ts
+ * const cells = rows.flatMap((row, i) => cellsOf(tables.table('users'), row, i));
+ * ```
+ */
+export function cellsOf(model: TableModel, row: Record<string, unknown>, index: number): Cell[] {
+  const cells: Cell[] = [];
+  let id: unknown;
+  let tenant: unknown = NOT_SELECTED;
+  for (const column of model.columns) {
+    if (!Object.hasOwn(row, column.key)) continue;
+    if (cells.length === 0) {
+      if (!Object.hasOwn(row, model.id.key)) {
+        throw new TypeError(
+          `${model.table}.${model.id.name} must be in the result to decrypt ${model.table}.${column.name} (the id is bound into each value): select it too`,
+        );
+      }
+      id = row[model.id.key];
+      tenant = rowTenant(model, row);
+    }
+    cells.push({
+      table: model,
+      column,
+      row: index,
+      holder: row,
+      key: column.key,
+      value: row[column.key],
+      id,
+      tenant,
+    });
+  }
+  return cells;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 export { checkId, NOT_SELECTED, rowTenant } from './_checks.js';
-export type { Cell, ReadOptions } from './_read.js';
+export { type Cell, cellsOf, type ReadOptions } from './_read.js';
 export {
   type BlindIndexDeclaration,
   type ColumnModel,
@@ -31,7 +31,6 @@ export {
   TenantMismatchError,
 } from './errors.js';
 export {
-  cellsOf,
   type Encrypted,
   EncryptedTables,
   type EncryptedTablesOptions,

@@ -22,9 +22,8 @@ import {
   type KeyProvider,
   kindOf,
 } from '@vault-envelope/core';
-import { NOT_SELECTED, rowTenant } from './_checks.js';
 import { TenantIndexes } from './_indexes.js';
-import { type Cell, openCells, type ReadOptions } from './_read.js';
+import { type Cell, cellsOf, openCells, type ReadOptions } from './_read.js';
 import { encryptRows, put } from './_write.js';
 import { checkTable, type TableDeclaration, type TableModel } from './declaration.js';
 
@@ -369,46 +368,4 @@ export class TenantScope {
     }
     return this.#indexes.candidates(ix, model.tenant === undefined ? undefined : this.tenant, value);
   }
-}
-
-/**
- * The cells of one row whose properties are keyed as the declaration's keys (a plain row of the
- * table, or a nested object of a relational result): one per encrypted column the row has.
- * @param model - The row's table.
- * @param row - The row; the plaintexts are written into it.
- * @param index - The row's position in the result set.
- * @returns Its cells (none when it has no encrypted column).
- * @throws TypeError when it has an encrypted column but not the id.
- * @example
- * ```ts
- * const cells = rows.flatMap((row, i) => cellsOf(tables.table('users'), row, i));
- * ```
- */
-export function cellsOf(model: TableModel, row: Record<string, unknown>, index: number): Cell[] {
-  const cells: Cell[] = [];
-  let id: unknown;
-  let tenant: unknown = NOT_SELECTED;
-  for (const column of model.columns) {
-    if (!Object.hasOwn(row, column.key)) continue;
-    if (cells.length === 0) {
-      if (!Object.hasOwn(row, model.id.key)) {
-        throw new TypeError(
-          `${model.table}.${model.id.name} must be in the result to decrypt ${model.table}.${column.name} (the id is bound into each value): select it too`,
-        );
-      }
-      id = row[model.id.key];
-      tenant = rowTenant(model, row);
-    }
-    cells.push({
-      table: model,
-      column,
-      row: index,
-      holder: row,
-      key: column.key,
-      value: row[column.key],
-      id,
-      tenant,
-    });
-  }
-  return cells;
 }
