@@ -51,23 +51,40 @@ export function identityOf(column: unknown): ColumnIdentity | undefined {
 /**
  * A ciphertext in an encrypted column, with the column it belongs to. `read` replaces each one
  * with its plaintext; a result read without `read` keeps them, and then `JSON.stringify` throws
- * and `String()` gives `[encrypted table.column]`, never the ciphertext.
+ * and `String()` and `util.inspect()` give `[encrypted table.column]`, never the ciphertext.
+ *
+ * @example
+ * ```ts
+ * const [raw] = await db.select().from(users); // not through vault.forTenant(t).read(...)
+ * String(raw.ssn);      // '[encrypted users.ssn]'
+ * JSON.stringify(raw);  // throws TypeError
+ * ```
  */
 export class EncryptedValue {
   /** `table.column`, for messages. */
   readonly column: string;
-  /** @internal */
-  readonly identity: ColumnIdentity;
+  readonly #identity: ColumnIdentity;
   readonly #stored: string | Uint8Array;
 
   /** @internal */
   constructor(column: string, identity: ColumnIdentity, stored: string | Uint8Array) {
     this.column = column;
-    this.identity = identity;
+    this.#identity = identity;
     this.#stored = stored;
   }
 
-  /** @internal */
+  /**
+   * The column's identity (its config object, the same through alias proxies).
+   * @internal
+   */
+  get identity(): ColumnIdentity {
+    return this.#identity;
+  }
+
+  /**
+   * The ciphertext as stored.
+   * @internal
+   */
   get stored(): string | Uint8Array {
     return this.#stored;
   }
@@ -88,7 +105,23 @@ export class EncryptedValue {
   }
 }
 
-/** Whether `value` is an {@link EncryptedValue} (of any copy of this module's class). */
+// `util.inspect` and `console.log` show `[encrypted table.column]` too (Node's inspect.custom,
+// by its registered name: no `node:` import here).
+Object.defineProperty(EncryptedValue.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: EncryptedValue): string {
+    return this.toString();
+  },
+});
+
+/**
+ * Whether `value` is an {@link EncryptedValue}: a ciphertext read without the vault's `read`.
+ * @param value - Anything (a column of a result).
+ * @returns true for an EncryptedValue.
+ * @example
+ * ```ts
+ * if (isEncryptedValue(row.ssn)) throw new Error('read the query through vault.forTenant(t).read');
+ * ```
+ */
 export function isEncryptedValue(value: unknown): value is EncryptedValue {
   return value instanceof EncryptedValue;
 }

@@ -1,6 +1,8 @@
 // The Drizzle integration against a real database: the same suite on SQLite (better-sqlite3),
 // PGlite and, under `pnpm test:services`, a PostgreSQL server. Each database file builds a
 // harness and calls `drizzleSuite`.
+
+import { inspect } from 'node:util';
 import {
   BlindIndex,
   blindIndexVersion,
@@ -240,6 +242,7 @@ export function drizzleSuite(h: Harness): void {
       const [row] = await h.db.select().from(users);
       expect(row.ssn).toBeInstanceOf(EncryptedValue);
       expect(String(row.ssn)).toBe('[encrypted users.ssn]');
+      expect(inspect(row.ssn)).toBe('[encrypted users.ssn]');
       expect(() => JSON.stringify(row)).toThrow(
         'users.ssn is an encrypted column: read the query with vault.forTenant(tenant).read(query) to decrypt it',
       );

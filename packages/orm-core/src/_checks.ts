@@ -10,7 +10,14 @@ import { TenantMismatchError } from './errors.js';
 /**
  * Checks a row id the way the field AAD takes it (a non-empty text string, a safe integer or a
  * bigint) and returns its canonical text, so that `42`, `42n` and `'42'` compare equal.
+ * @param id - The id, as the database driver returned it.
+ * @param title - Its name, for messages (`'users.id'`).
+ * @returns The canonical text.
  * @throws TypeError / RangeError naming `title`.
+ * @example
+ * ```ts
+ * checkId(42n, 'users.id'); // '42'
+ * ```
  */
 export function checkId(id: unknown, title: string): string {
   if (typeof id === 'string') return atext(id, title, 1);
@@ -31,7 +38,10 @@ export function checkId(id: unknown, title: string): string {
   throw new TypeError(`${title} must be a safe integer, a bigint or a non-empty string, got ${kindOf(id)}`);
 }
 
-/** The value a row's tenant column holds when the result does not have it. */
+/**
+ * What a cell's `tenant` holds when the result does not have the row's tenant column:
+ * the tenant check is then left to the AAD.
+ */
 export const NOT_SELECTED: unique symbol = Symbol('vault-envelope.notSelected');
 
 /**
