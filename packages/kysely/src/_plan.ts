@@ -240,8 +240,32 @@ class Tracer {
       const o = columnsOf(s).get(column);
       if (o !== undefined) found.push(o);
     }
+    if (found.length === 0)
+      for (const s of candidates) if (s.instance !== undefined) refuseRenamed(s.instance.model, column);
     // An unqualified column two sources declare is ambiguous to the database too.
     return found.length === 1 ? found[0] : undefined;
+  }
+}
+
+/** A snake_case name in camelCase, as Kysely's CamelCasePlugin writes it by default. */
+function camel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Refuses a column name that is a declared column's renamed (camelCase) form: when a plugin that
+ * renames identifiers (CamelCasePlugin) runs after the vault's, they see the application's names,
+ * would recognise neither the write nor the read of the declared column, and let a plaintext in
+ * or a ciphertext out.
+ * @throws TypeError naming the table and both names.
+ */
+export function refuseRenamed(model: TableModel, name: string): void {
+  const declared = [...model.columns.map((c) => c.key), ...model.indexes.map((i) => i.key)];
+  const original = declared.find((k) => k !== name && camel(k) === name);
+  if (original !== undefined) {
+    throw new TypeError(
+      `${model.table}.${name} is ${model.table}.${original} renamed by a plugin (CamelCasePlugin), which the vault's plugins can not see through: query this table with a Kysely instance without it`,
+    );
   }
 }
 

@@ -132,6 +132,20 @@ export class TenantPlugin implements KyselyPlugin {
     const plan = this.#rt.plans.get(args.queryId);
     const rows = args.result.rows;
     if (!plan || rows.length === 0) return args.result;
+    // Every planned key must be in the rows: a plugin that renamed them after the query was
+    // planned (CamelCasePlugin's transformResult running first) would leave ciphertext behind.
+    const first = rows[0] as Record<string, unknown>;
+    for (const g of plan) {
+      const keys = [g.idKey, ...g.fields.map((f) => f.key)];
+      if (g.tenantKey !== undefined) keys.push(g.tenantKey);
+      for (const key of keys) {
+        if (!Object.hasOwn(first, key)) {
+          throw new TypeError(
+            `${g.model.table}: the result rows have no key "${key}", which the query selected: a plugin renamed the result's keys (CamelCasePlugin), so its ciphertext can not be found: query this table with a Kysely instance without it`,
+          );
+        }
+      }
+    }
     const cells: Cell[] = [];
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Record<string, unknown>;

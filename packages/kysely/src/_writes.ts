@@ -5,7 +5,7 @@
  * @module
  */
 import type { TableModel } from '@vault-envelope/orm-core';
-import { columnName, id, type Lookup, type Node, tableName } from './_plan.js';
+import { columnName, id, type Lookup, type Node, refuseRenamed, tableName } from './_plan.js';
 
 /** A value a write puts into a declared column, and which. */
 export interface Written {
@@ -37,13 +37,16 @@ export function writesOf(root: Node, lookup: Lookup): Written[] {
   const updates = (model: TableModel, list: unknown, upsert: boolean): void => {
     for (const u of (list as Node[] | undefined) ?? []) {
       const column = columnName(u.column as Node);
-      if (column !== undefined && guarded(model, column)) out.push({ model, column, node: u.value, upsert });
+      if (column === undefined) continue;
+      if (guarded(model, column)) out.push({ model, column, node: u.value, upsert });
+      else refuseRenamed(model, column);
     }
   };
   if (root.kind === 'InsertQueryNode') {
     const model = targetOf(root.into as Node | undefined, lookup);
     if (model === undefined) return out;
     const columns = ((root.columns as Node[] | undefined) ?? []).map((c) => id(c.column));
+    for (const c of columns) if (c !== undefined && !guarded(model, c)) refuseRenamed(model, c);
     const values = root.values as Node | undefined;
     const declared = columns
       .map((c, i) => [c, i] as const)
