@@ -67,7 +67,15 @@ export function translate(
   const encrypted: Record<string, { kind: 'text' | 'bytes'; storage: 'text' | 'binary' }> = {};
   for (const [key, c] of entries) {
     const info = encryptedInfo(c);
-    if (info !== undefined) encrypted[key] = { kind: info.kind, storage: info.storage };
+    if (info === undefined) continue;
+    // The name is bound into each value: it must be the database's, which a `casing` option
+    // would derive from the property name at query time, out of this declaration's sight.
+    if ((c as { keyAsName?: boolean }).keyAsName === true) {
+      throw new TypeError(
+        `${qualified}.${key} must be given its database name (encryptedText('${key}'), say): the name is bound into each value, and one derived from the property could change`,
+      );
+    }
+    encrypted[key] = { kind: info.kind, storage: info.storage };
   }
   if (Object.keys(encrypted).length === 0) {
     throw new TypeError(

@@ -315,6 +315,15 @@ export function drizzleSuite(h: Harness): void {
       );
     });
 
+    test('an encrypted column without its database name is refused at declaration', async () => {
+      const { sqliteTable, integer } = await import('drizzle-orm/sqlite-core');
+      const { encryptedText } = await import('@vault-envelope/drizzle/sqlite-core');
+      const t = sqliteTable('notes', { id: integer('id').primaryKey(), secretBody: encryptedText() });
+      expect(() => new DrizzleVault({ keys, tables: [{ table: t, context: { a: 'b' } }] })).toThrow(
+        "notes.secretBody must be given its database name (encryptedText('secretBody'), say): the name is bound into each value, and one derived from the property could change",
+      );
+    });
+
     test('a tenant column that is null, or another tenant, is refused on write', async () => {
       await expect(v.encrypt(users, { ...user(1), orgId: null as never })).rejects.toThrow(
         "users.org_id must hold the row's tenant, got null",
