@@ -14,11 +14,21 @@ export default defineConfig({
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
       '@vault-envelope/migrate': src('migrate'),
+      // Subpaths before their package: an alias also matches the names it is a prefix of.
+      '@vault-envelope/drizzle/sqlite-core': fileURLToPath(
+        new URL('./packages/drizzle/src/sqlite-core.ts', import.meta.url),
+      ),
+      '@vault-envelope/drizzle/pg-core': fileURLToPath(
+        new URL('./packages/drizzle/src/pg-core.ts', import.meta.url),
+      ),
+      '@vault-envelope/orm-core': src('orm-core'),
+      '@vault-envelope/drizzle': src('drizzle'),
+      '@vault-envelope/kysely': src('kysely'),
     },
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server', 'migrate'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'migrate', 'orm-core', 'drizzle', 'kysely'].map((name) => ({
         extends: true as const,
         test: {
           name,

@@ -46,7 +46,13 @@ import { checkTarball, readTarball } from './_tarball.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('./consumer/', import.meta.url));
-const PACKAGES = ['core', 'remote', 'cache', 'server', 'migrate'];
+const PACKAGES = ['core', 'remote', 'cache', 'server', 'migrate', 'orm-core', 'drizzle', 'kysely'];
+/** The ORM integrations' peers, at the versions their packages are tested with. */
+const ORM_PEERS = (() => {
+  const dev = (name) =>
+    JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).devDependencies;
+  return { 'drizzle-orm': dev('drizzle')['drizzle-orm'], kysely: dev('kysely').kysely };
+})();
 const REPOSITORY = 'git+https://github.com/vault-envelope/vault-envelope.git';
 const GITHUB = 'https://github.com/vault-envelope/vault-envelope';
 
@@ -239,7 +245,7 @@ async function main() {
         name: 'pack-consumer',
         private: true,
         type: 'module',
-        dependencies,
+        dependencies: { ...dependencies, ...ORM_PEERS },
         devDependencies: { typescript: TS_VERSION, '@types/node': TYPES_NODE_VERSION },
         overrides: Object.fromEntries(Object.keys(dependencies).map((name) => [name, `$${name}`])),
         allowScripts: { 'better-sqlite3': true },
@@ -248,7 +254,7 @@ async function main() {
       2,
     )}\n`,
   );
-  for (const file of ['scenario.cjs', 'esm.mjs', 'cjs.cjs'])
+  for (const file of ['scenario.cjs', 'esm.mjs', 'cjs.cjs', 'orm-scenario.cjs', 'orm-esm.mjs', 'orm-cjs.cjs'])
     copyFileSync(join(CONSUMER, file), join(APP, file));
 
   console.log(
@@ -283,6 +289,16 @@ async function main() {
   await check('CommonJS: require() of every package (ESM-only, Node >= 20.19), scenario', async () => {
     const result = await mustRun('node', ['cjs.cjs'], { cwd: APP, timeout: 60_000 });
     return outputLines(result, 4);
+  });
+
+  await check('ESM: import of the ORM integrations with drizzle-orm and kysely, scenario', async () => {
+    const result = await mustRun('node', ['orm-esm.mjs'], { cwd: APP, timeout: 60_000 });
+    return outputLines(result, 3);
+  });
+
+  await check('CommonJS: require() of the ORM integrations, scenario', async () => {
+    const result = await mustRun('node', ['orm-cjs.cjs'], { cwd: APP, timeout: 60_000 });
+    return outputLines(result, 3);
   });
 
   await check('bin: vault-envelope-server starts, answers one request, stops on SIGTERM', () => binCheck());
@@ -410,6 +426,31 @@ const STRICT = {
  * codes seen before it, so that `--typescript <older>` checks the documented failure instead.
  */
 const TS_CASES = [
+  {
+    name: 'node16, ESM package: the Kysely integration and orm-core',
+    type: 'module',
+    source: 'types-orm.ts',
+    options: { module: 'node16', moduleResolution: 'node16' },
+  },
+  {
+    name: 'bundler: the Kysely integration and orm-core',
+    type: 'module',
+    source: 'types-orm.ts',
+    options: { module: 'esnext', moduleResolution: 'bundler' },
+  },
+  {
+    // drizzle-orm 0.45's declarations fail a library check of their own under these settings.
+    name: 'node16, ESM package: the Drizzle integration (skipLibCheck)',
+    type: 'module',
+    source: 'types-drizzle.ts',
+    options: { module: 'node16', moduleResolution: 'node16', skipLibCheck: true },
+  },
+  {
+    name: 'bundler: the Drizzle integration (skipLibCheck)',
+    type: 'module',
+    source: 'types-drizzle.ts',
+    options: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true },
+  },
   {
     name: 'node16, ESM package ("type": "module")',
     type: 'module',
