@@ -13,6 +13,17 @@ export default defineConfig({
       '@vault-envelope/remote': src('remote'),
       '@vault-envelope/cache': src('cache'),
       '@vault-envelope/server': src('server'),
+      '@vault-envelope/migrate': src('migrate'),
+      // Subpaths before their package: an alias also matches the names it is a prefix of.
+      '@vault-envelope/drizzle/sqlite-core': fileURLToPath(
+        new URL('./packages/drizzle/src/sqlite-core.ts', import.meta.url),
+      ),
+      '@vault-envelope/drizzle/pg-core': fileURLToPath(
+        new URL('./packages/drizzle/src/pg-core.ts', import.meta.url),
+      ),
+      '@vault-envelope/orm-core': src('orm-core'),
+      '@vault-envelope/drizzle': src('drizzle'),
+      '@vault-envelope/kysely': src('kysely'),
       // Core's subpath imports, to the sources of their Node builds (the package maps them into dist).
       '#node': fileURLToPath(new URL('./packages/core/src/_node.ts', import.meta.url)),
       '#fast': fileURLToPath(new URL('./packages/core/src/_fast.ts', import.meta.url)),
@@ -21,12 +32,14 @@ export default defineConfig({
   },
   test: {
     projects: [
-      ...['core', 'remote', 'cache', 'server'].map((name) => ({
+      ...['core', 'remote', 'cache', 'server', 'migrate', 'orm-core', 'drizzle', 'kysely'].map((name) => ({
         extends: true as const,
         test: {
           name,
           root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
           include: ['test/**/*.test.ts'],
+          // `*.services.test.ts` need a real database server: `pnpm test:services` runs them.
+          exclude: ['test/**/*.services.test.ts'],
           testTimeout: 30_000,
         },
       })),

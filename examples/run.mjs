@@ -9,6 +9,8 @@ const examples = {
   'key-rotation': 'key-rotation.mjs',
   'object-api': 'object-api.mjs',
   'multi-tenant': 'multi-tenant.mjs',
+  drizzle: 'drizzle-sqlite.mjs',
+  kysely: 'kysely-sqlite.mjs',
   demo: 'demo.mjs',
 };
 const [name, ...args] = process.argv.slice(2);

@@ -9,6 +9,7 @@
  *   (core encrypts and decrypts with the MemoryKeyProvider, the cache wraps it, the server starts
  *   on a free loopback port and answers the remote client, then stops);
  * - starts the installed `vault-envelope-server` bin, sends it one request and stops it;
+ * - runs the installed `vault-envelope` bin (`--help`, and `inspect` of a ciphertext);
  * - type-checks consumers with the registry's TypeScript (the workspace's version unless
  *   `--typescript <version>`): node16 in an ESM package, bundler (with and without Node's
  *   types), and the ways a CommonJS package consumes these ESM-only packages (nodenext static
@@ -45,7 +46,13 @@ import { checkTarball, readTarball } from './_tarball.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('./consumer/', import.meta.url));
-const PACKAGES = ['core', 'remote', 'cache', 'server'];
+const PACKAGES = ['core', 'remote', 'cache', 'server', 'migrate', 'orm-core', 'drizzle', 'kysely'];
+/** The ORM integrations' peers, at the versions their packages are tested with. */
+const ORM_PEERS = (() => {
+  const dev = (name) =>
+    JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).devDependencies;
+  return { 'drizzle-orm': dev('drizzle')['drizzle-orm'], kysely: dev('kysely').kysely };
+})();
 const REPOSITORY = 'git+https://github.com/vault-envelope/vault-envelope.git';
 const GITHUB = 'https://github.com/vault-envelope/vault-envelope';
 
@@ -224,7 +231,7 @@ async function main() {
     if (!ok && tarballs[name] === undefined) return;
   }
 
-  // A project as a user starts it: `npm install` of the four packages, plus TypeScript and Node's
+  // A project as a user starts it: `npm install` of the packages, plus TypeScript and Node's
   // types from the registry. `overrides` pins the packages' dependencies on each other to the
   // tarballs too (they are not on the registry yet); `allowScripts` approves better-sqlite3's
   // native build, as the server's README tells npm >= 11 users to.
@@ -238,7 +245,7 @@ async function main() {
         name: 'pack-consumer',
         private: true,
         type: 'module',
-        dependencies,
+        dependencies: { ...dependencies, ...ORM_PEERS },
         devDependencies: { typescript: TS_VERSION, '@types/node': TYPES_NODE_VERSION },
         overrides: Object.fromEntries(Object.keys(dependencies).map((name) => [name, `$${name}`])),
         allowScripts: { 'better-sqlite3': true },
@@ -247,13 +254,13 @@ async function main() {
       2,
     )}\n`,
   );
-  for (const file of ['scenario.cjs', 'esm.mjs', 'cjs.cjs'])
+  for (const file of ['scenario.cjs', 'esm.mjs', 'cjs.cjs', 'orm-scenario.cjs', 'orm-esm.mjs', 'orm-cjs.cjs'])
     copyFileSync(join(CONSUMER, file), join(APP, file));
 
   console.log(
     '     installing with npm (better-sqlite3 compiles unless a prebuilt binary is fetched: about a minute)',
   );
-  const installed = await check('npm install of the four tarballs, typescript and @types/node', async () => {
+  const installed = await check('npm install of the tarballs, typescript and @types/node', async () => {
     const result = await mustRun('npm', ['install', '--no-audit', '--no-fund'], {
       cwd: APP,
       timeout: 600_000,
@@ -284,7 +291,18 @@ async function main() {
     return outputLines(result, 4);
   });
 
+  await check('ESM: import of the ORM integrations with drizzle-orm and kysely, scenario', async () => {
+    const result = await mustRun('node', ['orm-esm.mjs'], { cwd: APP, timeout: 60_000 });
+    return outputLines(result, 3);
+  });
+
+  await check('CommonJS: require() of the ORM integrations, scenario', async () => {
+    const result = await mustRun('node', ['orm-cjs.cjs'], { cwd: APP, timeout: 60_000 });
+    return outputLines(result, 3);
+  });
+
   await check('bin: vault-envelope-server starts, answers one request, stops on SIGTERM', () => binCheck());
+  await check('bin: vault-envelope --help and inspect', () => cliCheck());
 
   for (const tsCase of TS_CASES) {
     const since = tsCase.since ? ` [passes from TypeScript ${tsCase.since.version}]` : '';
@@ -302,7 +320,28 @@ function outputLines(result, expected) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The installed bin
+// The installed bins
+
+/** `vault-envelope --help` exits 0 and lists the commands; `inspect` reads a WorkOS vector. */
+async function cliCheck() {
+  const bin = join(APP, 'node_modules', '.bin', 'vault-envelope');
+  const help = await run(bin, ['--help'], { cwd: APP, timeout: 30_000 });
+  if (help.code !== 0 || !/migrate/.test(help.stdout) || !/index-key/.test(help.stdout)) {
+    throw failure('vault-envelope --help did not list its commands', help);
+  }
+  // A format A message with a WorkOS key blob: IV, tag, LEB128(11), "WOS.EKM.v1\0", 1 byte of CT.
+  const message = Buffer.concat([
+    Buffer.alloc(28),
+    Buffer.from([11]),
+    Buffer.from('WOS.EKM.v1\0'),
+    Buffer.from([0]),
+  ]);
+  const info = await run(bin, ['inspect', message.toString('base64')], { cwd: APP, timeout: 30_000 });
+  if (info.code !== 0 || !/^format +A$/m.test(info.stdout) || !/^workosKeyBlob +true$/m.test(info.stdout)) {
+    throw failure('vault-envelope inspect did not read the message', info);
+  }
+  return [`--help lists the commands; inspect: ${info.stdout.trim().split('\n')[0]}`];
+}
 
 async function binCheck() {
   const bin = join(APP, 'node_modules', '.bin', 'vault-envelope-server');
@@ -387,6 +426,31 @@ const STRICT = {
  * codes seen before it, so that `--typescript <older>` checks the documented failure instead.
  */
 const TS_CASES = [
+  {
+    name: 'node16, ESM package: the Kysely integration and orm-core',
+    type: 'module',
+    source: 'types-orm.ts',
+    options: { module: 'node16', moduleResolution: 'node16' },
+  },
+  {
+    name: 'bundler: the Kysely integration and orm-core',
+    type: 'module',
+    source: 'types-orm.ts',
+    options: { module: 'esnext', moduleResolution: 'bundler' },
+  },
+  {
+    // drizzle-orm 0.45's declarations fail a library check of their own under these settings.
+    name: 'node16, ESM package: the Drizzle integration (skipLibCheck)',
+    type: 'module',
+    source: 'types-drizzle.ts',
+    options: { module: 'node16', moduleResolution: 'node16', skipLibCheck: true },
+  },
+  {
+    name: 'bundler: the Drizzle integration (skipLibCheck)',
+    type: 'module',
+    source: 'types-drizzle.ts',
+    options: { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true },
+  },
   {
     name: 'node16, ESM package ("type": "module")',
     type: 'module',

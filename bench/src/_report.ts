@@ -172,7 +172,9 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
         ? formatNs(c.got)
         : c.unit === '×'
           ? formatRatio(c.got)
-          : String(c.got);
+          : c.unit === 'rows/s' || c.unit === 'MB'
+            ? `${c.got} ${c.unit}`
+            : String(c.got);
   return table(
     [['target', 'want', 'got', 'verdict'], ...checks.map((c) => [c.description, c.want, got(c), verdict(c)])],
     R(2),

@@ -22,7 +22,7 @@ export interface TargetCheck {
   /** `null` when not measured, or when the row has no bound (`want` is `reported`). */
   met: boolean | null;
   /** The unit of `got`. */
-  unit: '×' | 'ns' | 'calls';
+  unit: '×' | 'ns' | 'calls' | 'rows/s' | 'MB';
 }
 
 function row(

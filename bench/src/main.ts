@@ -3,7 +3,7 @@
  * writes the JSON and the two SVG charts (`throughput.svg`, the record; `speedup.svg`, the summary)
  * to `bench/results/`.
  *
- * Options: `--quick` (fewer sizes, shorter rounds, under 2 minutes), `--cases=crypto,cache,handler,server`
+ * Options: `--quick` (fewer sizes, shorter rounds), `--cases=crypto,cache,handler,server,migrate,orm`
  * (a subset), `--out=DIR` (another results folder).
  * @module
  */
@@ -22,9 +22,11 @@ import { checkTargets } from './_targets.js';
 import { type CacheResult, runCacheCase } from './case-cache.js';
 import { type CryptoResult, runCryptoCase } from './case-crypto.js';
 import { type HandlerResult, runHandlerCase } from './case-handler.js';
+import { type MigrateResult, migrateTable, migrateTargets, runMigrateCase } from './case-migrate.js';
+import { type OrmResult, ormTable, ormTargets, runOrmCase } from './case-orm.js';
 import { runServerCase, type ServerResult } from './case-server.js';
 
-const CASES = ['crypto', 'cache', 'handler', 'server'] as const;
+const CASES = ['crypto', 'cache', 'handler', 'server', 'migrate', 'orm'] as const;
 type CaseId = (typeof CASES)[number];
 
 function parseArgs(argv: readonly string[]): {
@@ -85,7 +87,8 @@ async function main(): Promise<void> {
     args.cases.has('handler') ||
     args.cases.has('server') ||
     args.cases.has('crypto') ||
-    args.cases.has('cache');
+    args.cases.has('cache') ||
+    args.cases.has('migrate');
   try {
     server = needsServer ? await startServerProcess() : { unavailable: 'not needed' };
   } catch (error) {
@@ -109,6 +112,8 @@ async function main(): Promise<void> {
   let cache: CacheResult | undefined;
   let handler: HandlerResult | undefined;
   let serverLoad: ServerResult | undefined;
+  let migrate: MigrateResult | undefined;
+  let orm: OrmResult | undefined;
   const sections: string[] = [];
   try {
     if (args.cases.has('crypto')) {
@@ -138,10 +143,22 @@ async function main(): Promise<void> {
         sections.push('\n== 5: local server, key endpoints', serverTable(serverLoad));
       } else skipped.push({ id: 'server', reason: server.unavailable });
     }
+    if (args.cases.has('migrate')) {
+      if ('url' in server) {
+        log('case 6: migrating a plaintext column (engine and naive loop)');
+        migrate = await runMigrateCase(ctx);
+        sections.push('\n== 6: migrate encrypt, plaintext column to ciphertext', migrateTable(migrate));
+      } else skipped.push({ id: 'migrate', reason: server.unavailable });
+    }
+    if (args.cases.has('orm')) {
+      log('case 7: ORM integrations, a 1,000-row page');
+      orm = await runOrmCase(ctx);
+      sections.push('\n== 7: ORM integrations, a page of 1,000 rows read and decrypted', ormTable(orm));
+    }
   } finally {
     if ('url' in server) await server.close();
   }
-  const targets = checkTargets(crypto, cache, handler);
+  const targets = [...checkTargets(crypto, cache, handler), ...migrateTargets(migrate), ...ormTargets(orm)];
   machine.loadAtEnd = os.loadavg()[0] ?? 0;
   sections.push('\n== performance targets, ratios paired within this run', targetsTable(targets));
   for (const s of skipped) sections.push(`skipped case ${s.id}: ${s.reason}`);
@@ -157,7 +174,7 @@ async function main(): Promise<void> {
     settings: ctx.settings,
     sizes: ctx.sizes,
     durationS: (performance.now() - started) / 1000,
-    cases: { crypto, cache, handler, server: serverLoad },
+    cases: { crypto, cache, handler, server: serverLoad, migrate, orm },
     skipped,
     targets,
   };

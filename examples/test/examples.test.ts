@@ -28,6 +28,18 @@ describe('examples', () => {
       'multi-tenant.mjs',
       /150 values for 3 tenants under 3 data keys[\s\S]*1 row \(tenants keyed apart\)[\s\S]*without a tenant: TypeError[\s\S]*acme value read as globex: DecryptionError \(field body\)/,
     ],
+    [
+      'drizzle-sqlite.mjs',
+      /3 data keys created[\s\S]*page of 150 users: 1 Vault call[\s\S]*user 4 \(email matches\)[\s\S]*200 rows kept, 400 rows refused \(TenantMismatchError\), 0 more Vault calls[\s\S]*a plaintext write: TypeError: users\.ssn is an encrypted column[\s\S]*\[encrypted users\.ssn\], and JSON\.stringify throws TypeError/,
+    ],
+    [
+      'kysely-sqlite.mjs',
+      /3 data keys created[\s\S]*page of 150 users: 1 Vault call[\s\S]*user 4 \(email matches\)[\s\S]*200 rows kept, 400 rows refused \(TenantMismatchError\), 0 more Vault calls[\s\S]*a plaintext write: TypeError: users\.ssn is an encrypted column[\s\S]*without the tenant's plugin: TypeError: users\.ssn is an encrypted column/,
+    ],
+    [
+      'migrate-table.mjs',
+      /verify: \d+ ok, 0 in clear, 0 rows with problems[\s\S]*lookup by email finds user 7[\s\S]*vault-envelope migrate verify: exit 0/,
+    ],
   ])('%s', async (file, expected) => {
     const { stdout } = await example(file, file === 'key-rotation.mjs' ? ['--rows', '300'] : []);
     expect(stdout).toMatch(expected);

@@ -351,6 +351,7 @@ type Script = (request: {
 /** An answer that never comes: the request ends only when its signal aborts. */
 const hang: Script = ({ signal }) =>
   new Promise<Response>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 const json = (status: number, body: unknown) =>

@@ -22,6 +22,7 @@
 import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
+import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
 import { encryptRequest, messageText, requestAad, signalOptions, textOf } from './_request.js';
 import { type CachedLookup, Sealer } from './_sealer.js';
 import { plainBytes, selectBackend } from './aead.js';
@@ -40,7 +41,7 @@ import {
   type OnlyFields,
 } from './fields.js';
 import { ciphertextBytes, parseWith, recognise } from './format.js';
-import type { KeyProvider, KeyRequestOptions } from './keys.js';
+import type { KeyContext, KeyProvider, KeyRequestOptions } from './keys.js';
 import type {
   BatchResult,
   DecryptItem,
@@ -418,6 +419,52 @@ export class Envelope {
         return { ok: false, error: error as Error };
       }
     });
+  }
+
+  /**
+   * Moves a message to a new key context without re-encrypting it: the key service re-wraps its
+   * data key under `context` (one `rekeyDataKey` call) and the new key blob replaces the old one;
+   * the IV, tag and ciphertext are unchanged, so the same AAD still decrypts it. The message
+   * keeps its layout (A, legacy or B) and its form (base64 text or bytes).
+   * @param ciphertext - Base64 text or raw bytes.
+   * @param context - The new key context.
+   * @param options - `format` (force a layout), `signal`.
+   * @returns The rekeyed message, in the form it was given.
+   * @throws TypeError when the key provider has no `rekeyDataKey` or an argument is malformed;
+   *   FormatError when the message is malformed (no key-service call is made); the provider's
+   *   errors unchanged.
+   * @example
+   * ```ts
+   * const moved = await envelope.rekey(row.ssn, { organization_id: 'org_1', region: 'eu' });
+   * ```
+   */
+  rekey<T extends string | Uint8Array>(
+    ciphertext: T,
+    context: KeyContext,
+    options: RekeyOptions = {},
+  ): Promise<T> {
+    return rekeyMessage(this.#keys, this.#headers, ciphertext, context, options) as Promise<T>;
+  }
+
+  /**
+   * {@link Envelope.rekey} for many messages: one `rekeyDataKey` call per distinct pair of key
+   * blob and new context (messages that share a data key share the call), results in input
+   * order; a malformed item fails alone, a failed call fails the items of its pair.
+   * @param items - `{ ciphertext, context, format? }` each.
+   * @param options - `signal`.
+   * @returns One {@link BatchResult} per item, with the message in the form it was given.
+   * @throws TypeError when the key provider has no `rekeyDataKey`, `items` is not an array or
+   *   `options` not an object.
+   * @example
+   * ```ts
+   * const results = await envelope.rekeyMany(rows.map((r) => ({ ciphertext: r.ssn, context: newContext })));
+   * ```
+   */
+  rekeyMany<T extends string | Uint8Array>(
+    items: readonly RekeyItem<T>[],
+    options: KeyRequestOptions = {},
+  ): Promise<BatchResult<T>[]> {
+    return rekeyMessages(this.#keys, this.#headers, items, options) as Promise<BatchResult<T>[]>;
   }
 
   /**

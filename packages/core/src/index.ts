@@ -12,6 +12,7 @@ import { decodeBase64Portable, decodePublicBase64 } from './_bytes.js';
 import { SCRATCH_SIZE } from './_sealer.js';
 
 export { decodeBase64, encodeBase64 } from './_bytes.js';
+export type { RekeyItem, RekeyOptions } from './_rekey.js';
 export {
   type AeadBackend,
   type BackendChoice,

@@ -185,11 +185,14 @@ export interface KeyProvider {
    */
   cachedDataKey?(encryptedKeys: Uint8Array): DataKey | undefined;
   /**
-   * Optional. Re-wraps the data key inside `encryptedKeys` under `context` (Vault's rekey):
-   * returns the new blob; the 32 key bytes stay the same, so message bodies stay valid.
-   * @param encryptedKeys - The blob, exactly as the key service issued it.
+   * Optional. Re-wraps the data key inside `encryptedKeys` under `context` (Vault's rekey) and
+   * returns the new blob. The 32 key bytes stay the same, so every message body written under
+   * the old blob stays valid with the new one; only the key-encryption keys that can unwrap it
+   * change. `Envelope.rekey` and `Envelope.rekeyMany` need it.
+   * @param encryptedKeys - The current blob, exactly as the key service issued it.
    * @param context - The key context to wrap the key under.
    * @param options - `signal`.
+   * @returns The new blob.
    */
   rekeyDataKey?(
     encryptedKeys: Uint8Array,

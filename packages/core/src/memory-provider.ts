@@ -30,6 +30,8 @@ export interface MemoryKeyProviderStats {
   created: number;
   /** `decryptDataKey` calls. */
   decrypted: number;
+  /** `rekeyDataKey` calls. */
+  rekeyed: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export class MemoryKeyProvider implements KeyProvider {
   readonly #backend = portableBackend();
   #created = 0;
   #decrypted = 0;
+  #rekeyed = 0;
 
   /**
    * @param options - `kek`: a 32-byte key-encryption key (default: random). Copied.
@@ -77,11 +80,11 @@ export class MemoryKeyProvider implements KeyProvider {
    * @returns The counters, a snapshot.
    * @example
    * ```ts
-   * keys.stats(); // { created: 1, decrypted: 0 }
+   * keys.stats(); // { created: 1, decrypted: 0, rekeyed: 0 }
    * ```
    */
   stats(): MemoryKeyProviderStats {
-    return { created: this.#created, decrypted: this.#decrypted };
+    return { created: this.#created, decrypted: this.#decrypted, rekeyed: this.#rekeyed };
   }
 
   /**
@@ -100,6 +103,12 @@ export class MemoryKeyProvider implements KeyProvider {
     validateKeyContext(context);
     this.#created++;
     const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+    const { blob, id } = this.#wrap(key, context);
+    return makeDataKey({ id, key, encryptedKeys: blob, context: { ...context } });
+  }
+
+  /** Wraps `key` under the KEK, bound to `context`: the blob and the key's id. */
+  #wrap(key: Uint8Array, context: KeyContext): { blob: Uint8Array; id: string } {
     const ctx = utf8(canonicalContext(context));
     const head = MAGIC.length + leb128Length(ctx.length) + ctx.length;
     const blob = new Uint8Array(head + IV_LENGTH + TAG_LENGTH + 32);
@@ -109,7 +118,7 @@ export class MemoryKeyProvider implements KeyProvider {
     this.#backend.fillIv(blob, head);
     const iv = blob.subarray(head, head + IV_LENGTH);
     this.#backend.encrypt(this.#kek, iv, key, ctx, blob, head + IV_LENGTH + TAG_LENGTH, head + IV_LENGTH);
-    return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: blob, context: { ...context } });
+    return { blob, id: `mem_${toHex(iv)}` };
   }
 
   /**
@@ -127,6 +136,43 @@ export class MemoryKeyProvider implements KeyProvider {
   async decryptDataKey(encryptedKeys: Uint8Array, options: KeyRequestOptions = {}): Promise<DataKey> {
     options.signal?.throwIfAborted();
     this.#decrypted++;
+    const { key, id, context } = this.#unwrap(encryptedKeys);
+    return makeDataKey({ id, key, encryptedKeys: copyBytes(encryptedKeys), context });
+  }
+
+  /**
+   * Re-wraps the data key inside a blob this provider (or one with the same KEK) created under
+   * `context`, as Vault's rekey does: the key bytes stay the same, the new blob is bound to the
+   * new context.
+   * @param encryptedKeys - The current blob.
+   * @param context - The key context to wrap the key under.
+   * @param options - `signal` (an aborted signal rejects).
+   * @returns The new blob.
+   * @throws KeyProviderError when the blob does not unwrap under this KEK; TypeError /
+   *   RangeError on a malformed context; the signal's reason when aborted.
+   * @example
+   * ```ts
+   * const blob = await keys.rekeyDataKey(inspect(ct).encryptedKeys, { organization_id: 'org_2' });
+   * ```
+   */
+  async rekeyDataKey(
+    encryptedKeys: Uint8Array,
+    context: KeyContext,
+    options: KeyRequestOptions = {},
+  ): Promise<Uint8Array> {
+    options.signal?.throwIfAborted();
+    validateKeyContext(context);
+    this.#rekeyed++;
+    const { key } = this.#unwrap(encryptedKeys);
+    try {
+      return this.#wrap(key, context).blob;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Unwraps a blob: the key (ours to hand over or zero), its id and its context. */
+  #unwrap(encryptedKeys: Uint8Array): { key: Uint8Array; id: string; context: KeyContext } {
     const b = encryptedKeys;
     let ok = b.length > MAGIC.length;
     for (let i = 0; ok && i < MAGIC.length; i++) ok = b[i] === MAGIC[i];
@@ -141,7 +187,7 @@ export class MemoryKeyProvider implements KeyProvider {
       const tag = b.subarray(head + IV_LENGTH, head + IV_LENGTH + TAG_LENGTH);
       const key = this.#backend.decrypt(this.#kek, iv, b.subarray(head + IV_LENGTH + TAG_LENGTH), tag, ctx);
       const context = Object.fromEntries(JSON.parse(fromUtf8(ctx)) as [string, string][]);
-      return makeDataKey({ id: `mem_${toHex(iv)}`, key, encryptedKeys: copyBytes(b), context });
+      return { key, id: `mem_${toHex(iv)}`, context };
     } catch (cause) {
       throw new KeyProviderError('MemoryKeyProvider could not unwrap this key blob', { cause });
     }

@@ -291,7 +291,7 @@ describe('fail closed', () => {
     await expect(strict.decryptFields(row, { fields: ['ssn'], id: 1 })).rejects.toThrow(
       new TypeError(message),
     );
-    expect(keys.stats()).toEqual({ created: 1, decrypted: 0 });
+    expect(keys.stats()).toEqual({ created: 1, decrypted: 0, rekeyed: 0 });
     expect((await strict.decryptFields(row, { fields: ['ssn'], id: 1, tenant: 'org_1' })).ssn).toBe(user.ssn);
   });
 

@@ -297,7 +297,7 @@ describe('MemoryKeyProvider', () => {
     await expect(a.decryptDataKey(new Uint8Array([1, 2, 3]))).rejects.toThrow(
       'not a MemoryKeyProvider key blob',
     );
-    expect(a.stats()).toEqual({ created: 1, decrypted: 3 });
+    expect(a.stats()).toEqual({ created: 1, decrypted: 3, rekeyed: 0 });
   });
 
   test('honours an aborted signal', async () => {

@@ -253,16 +253,21 @@ export class Transport {
       }
     });
     try {
-      const response = await this.#ky(url, {
-        method: spec.method,
-        headers,
-        signal,
-        ...(body === undefined ? {} : { body }),
-        hooks: { beforeRequest },
-      });
-      const text = await response.text();
-      const requestId = response.headers.get('x-request-id') ?? undefined;
-      return { kind: 'response', status: response.status, headers: response.headers, text, requestId };
+      const exchange = async (): Promise<Outcome> => {
+        const response = await this.#ky(url, {
+          method: spec.method,
+          headers,
+          signal,
+          ...(body === undefined ? {} : { body }),
+          hooks: { beforeRequest },
+        });
+        const text = await response.text();
+        const requestId = response.headers.get('x-request-id') ?? undefined;
+        return { kind: 'response', status: response.status, headers: response.headers, text, requestId };
+      };
+      // The timeout and the caller's signal end the attempt even when the `fetch` in use does not
+      // honour its signal (an injected or polyfilled one): the time bounds never rest on it.
+      return await untilAborted(exchange(), signal);
     } catch (cause) {
       if (hookFailure !== undefined) throw hookFailure.error;
       if (userSignal?.aborted) throw userSignal.reason;
@@ -294,4 +299,28 @@ export class Transport {
       });
     }
   }
+}
+
+/**
+ * Settles as `work` does, or rejects with the signal's reason as soon as `signal` aborts,
+ * whichever comes first. A late rejection of `work` is caught, so it can not surface as an
+ * unhandled rejection.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -157,6 +157,30 @@ export class VaultClient implements KeyProvider {
     return result.read.dataKey(result.body, newContext);
   }
 
+  /**
+   * The {@link KeyProvider} form of {@link VaultClient.rekey}, which `Envelope.rekey` and
+   * `Envelope.rekeyMany` call: the same request, returning only the new blob (the data key bytes
+   * that Vault sends back are zeroed here, never handed out).
+   * @param encryptedKeys - The current blob.
+   * @param context - The context to wrap the key under.
+   * @param options - `signal`.
+   * @returns The new blob.
+   * @throws TypeError/RangeError for bad arguments; {@link VaultError} subclasses.
+   * @example
+   * ```ts
+   * const blob = await vault.rekeyDataKey(inspect(ciphertext).encryptedKeys, { organization_id: 'org_2' });
+   * ```
+   */
+  async rekeyDataKey(
+    encryptedKeys: Uint8Array,
+    context: KeyContext,
+    options?: KeyRequestOptions,
+  ): Promise<Uint8Array> {
+    const dk = await this.rekey(encryptedKeys, context, options);
+    dk.key.fill(0);
+    return dk.encryptedKeys;
+  }
+
   // --------------------------------------------------------------- objects
 
   /**

@@ -2,7 +2,7 @@
  * Every method of the client against the real local server on an ephemeral port: keys, objects,
  * paging over hundreds of objects, version conflicts, and each error class from a real response.
  */
-import { Envelope } from '@vault-envelope/core';
+import { Envelope, inspect } from '@vault-envelope/core';
 import {
   AuthenticationError,
   BadRequestError,
@@ -67,6 +67,24 @@ describe('data keys', () => {
       aad: 'users/42/ssn',
     });
     expect(await envelope.decryptToString(ct, { aad: 'users/42/ssn' })).toBe('123-45-6789');
+  });
+
+  test('rekeyDataKey returns only the new blob, and Envelope.rekey moves a message through it', async () => {
+    const envelope = new Envelope({ keys: vault });
+    const ct = await envelope.encrypt('123-45-6789', { context: { organization_id: 'org_1' }, aad: 'a' });
+    const old = inspect(ct);
+    const blob = await vault.rekeyDataKey(old.encryptedKeys, { organization_id: 'org_2' });
+    expect(blob).toBeInstanceOf(Uint8Array);
+    expect(blob).not.toEqual(old.encryptedKeys);
+    expect((await vault.decryptDataKey(blob)).key).toEqual(
+      (await vault.decryptDataKey(old.encryptedKeys)).key,
+    );
+
+    const moved = await envelope.rekey(ct, { organization_id: 'org_2' });
+    const now = inspect(moved);
+    expect([now.iv, now.tag, now.ciphertextLength]).toEqual([old.iv, old.tag, old.ciphertextLength]);
+    expect(now.encryptedKeys).not.toEqual(old.encryptedKeys);
+    expect(await envelope.decryptToString(moved, { aad: 'a' })).toBe('123-45-6789');
   });
 
   test('an empty context is accepted', async () => {

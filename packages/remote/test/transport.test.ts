@@ -310,6 +310,38 @@ describe('time limits', () => {
     expect(seen).toHaveLength(2);
   });
 
+  test('a fetch that ignores its signal can not outlast the timeout, the deadline or the caller', async () => {
+    // An injected or polyfilled fetch that never settles and never looks at its signal.
+    let calls = 0;
+    const deaf = (() => {
+      calls++;
+      return new Promise<Response>(() => {});
+    }) as typeof fetch;
+    const vault = new VaultClient({
+      apiKey: API_KEY,
+      baseUrl: 'http://vault.test',
+      fetch: deaf,
+      timeout: 50,
+      deadline: 400,
+      retry: { limit: 2, delay: () => 1, jitter: false },
+    });
+    const e = await caught(vault.readObject({ id: 'x' }));
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.message).toBe('the Vault call timed out: GET /vault/v1/kv/x after 3 attempts');
+    expect(calls).toBe(3);
+    const controller = new AbortController();
+    const pending = new VaultClient({ apiKey: API_KEY, baseUrl: 'http://vault.test', fetch: deaf, retry: 0 })
+      .readObject({ id: 'x', signal: controller.signal })
+      .then(
+        () => new Error('expected the call to fail'),
+        (error: unknown) => error as Error,
+      );
+    await new Promise((r) => setTimeout(r, 20)); // the request is in flight
+    controller.abort(new Error('the caller gave up'));
+    expect((await pending).message).toBe('the caller gave up');
+    expect(calls).toBe(4);
+  });
+
   test('the overall deadline bounds attempts and waits', async () => {
     const { vault } = await setup(() => ({ hang: true }), {
       timeout: 10_000,
