@@ -29,6 +29,9 @@ class CachedOpener implements Opener {
   /** The scratch buffer base64 is decoded into, and its decoder (made on first use). */
   #scratch: Uint8Array | undefined;
   #decode: ((text: string, title: string) => number) | undefined;
+  /** Views of the scratch's IV and tag, made once with it (a view costs about 35 ns to make). */
+  #iv: Uint8Array | undefined;
+  #tag: Uint8Array | undefined;
   /** The buffer a key blob is lent in, exactly as long as the last blob lent. */
   #blob: Uint8Array | undefined;
   /** `open` is running (a provider's lookup may call back into the Envelope). */
@@ -53,8 +56,11 @@ class CachedOpener implements Opener {
         if (ciphertext.length % 4 !== 0)
           throw new FormatError('ciphertext is not valid base64: length is not a multiple of 4');
         if (this.#decode === undefined) {
-          this.#scratch = new Uint8Array(SCRATCH_SIZE);
-          this.#decode = node.decoderInto(this.#scratch);
+          const scratch = new Uint8Array(SCRATCH_SIZE);
+          this.#scratch = scratch;
+          this.#iv = scratch.subarray(0, IV_LENGTH);
+          this.#tag = scratch.subarray(IV_LENGTH, IV_LENGTH + TAG_LENGTH);
+          this.#decode = node.decoderInto(scratch);
         }
         const s = this.#scratch!;
         const len = this.#decode(ciphertext, 'ciphertext');
@@ -109,13 +115,7 @@ class CachedOpener implements Opener {
     if (n === 0 || kEnd > len || headers.matchAt(s, kAt, kEnd) !== BINARY) return NOT_A;
     if (this.#sealer.isAsync(len - kEnd)) return undefined;
     const dk = keys.cachedDataKey(this.#lend(s, kAt, kEnd));
-    return this.#openWith(
-      dk,
-      s.subarray(0, IV_LENGTH),
-      s.subarray(kEnd, len),
-      s.subarray(IV_LENGTH, lebAt),
-      aad,
-    );
+    return this.#openWith(dk, this.#iv!, s.subarray(kEnd, len), this.#tag!, aad);
   }
 
   /** Opens under the key the provider answered, or `undefined` for a miss or a destroyed key. */
