@@ -24,6 +24,10 @@ export default defineConfig({
       '@vault-envelope/orm-core': src('orm-core'),
       '@vault-envelope/drizzle': src('drizzle'),
       '@vault-envelope/kysely': src('kysely'),
+      // Core's subpath imports, to the sources of their Node builds (the package maps them into dist).
+      '#node': fileURLToPath(new URL('./packages/core/src/_node.ts', import.meta.url)),
+      '#fast': fileURLToPath(new URL('./packages/core/src/_fast.ts', import.meta.url)),
+      '#cached': fileURLToPath(new URL('./packages/core/src/_cached.ts', import.meta.url)),
     },
   },
   test: {

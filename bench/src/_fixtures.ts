@@ -60,7 +60,8 @@ export function plaintextOf(size: number): string {
 
 /**
  * A KeyProvider that always returns one {@link SharedDataKey}: the hot path with a cached key and
- * nothing else. `decryptDataKey` checks the blob, as any cache must.
+ * nothing else. `decryptDataKey` and `cachedDataKey` (the synchronous hit a cache answers) check
+ * the blob, as any cache must.
  */
 export class PinnedKeyProvider implements KeyProvider {
   readonly #shared: SharedDataKey;
@@ -85,5 +86,10 @@ export class PinnedKeyProvider implements KeyProvider {
   decryptDataKey(encryptedKeys: Uint8Array, _options?: KeyRequestOptions): Promise<DataKey> {
     if (!this.#shared.wraps(encryptedKeys)) return Promise.reject(new Error('unknown key blob'));
     return this.#resolved;
+  }
+
+  /** The synchronous hit a cache answers (as `@vault-envelope/cache` does), after the same check. */
+  cachedDataKey(encryptedKeys: Uint8Array): DataKey | undefined {
+    return this.#shared.wraps(encryptedKeys) ? this.#shared : undefined;
   }
 }

@@ -44,7 +44,7 @@ function runtimeFacts(): RuntimeFacts {
 export async function runAll(config: CheckConfig): Promise<Report> {
   const report: Report = {
     runtime: runtimeFacts(),
-    core: await section(() => coreChecks(config.vectors)),
+    core: await section(() => coreChecks(config.vectors, config.wycheproof)),
     cache: await section(() => cacheChecks()),
   };
   if (config.vault !== undefined) {

@@ -21,10 +21,29 @@ export interface VaultTarget {
   corsOffUrl?: string;
 }
 
+/** A Wycheproof AES-GCM test group (the fields the checks read). */
+export interface GcmGroup {
+  keySize: number;
+  ivSize: number;
+  tagSize: number;
+  tests: {
+    tcId: number;
+    key: string;
+    iv: string;
+    aad: string;
+    msg: string;
+    ct: string;
+    tag: string;
+    result: string;
+  }[];
+}
+
 /** What the Node side hands to {@link runAll}. */
 export interface CheckConfig {
   /** The WorkOS vectors to decrypt. */
   vectors: WorkosVector[];
+  /** Wycheproof AES-GCM groups (256-bit keys, 128-bit tags) to run on the web backend. */
+  wycheproof?: GcmGroup[];
   /** The local Vault server; without it the remote checks are not run. */
   vault?: VaultTarget;
 }
@@ -54,6 +73,20 @@ export interface CoreReport {
   fastAvailable: boolean;
   /** The error `selectBackend('fast')` threw (`Name: message`), or `'none'`. */
   fastError: string;
+  /** Whether `webBackend()` returned a backend (WebCrypto is there). */
+  webAvailable: boolean;
+  /** Byte round trips on the web backend (WebCrypto), as `roundTripSizes`. */
+  webRoundTripSizes: { size: number; equal: boolean; format: string }[];
+  /** The web backend's bytes against the portable backend's for random keys, IVs, AAD and plaintexts. */
+  webAgrees: { cases: number; same: number; decrypted: number; tamperedRefused: number };
+  /** Wycheproof on the web backend: per group, valid cases that matched and invalid ones refused, on both sides. */
+  wycheproof: {
+    ivSize: number;
+    tests: number;
+    validMatched: number;
+    invalidRefused: number;
+    failures: string[];
+  }[];
   /** Byte round trips on the portable backend: the sizes that came back equal. */
   roundTripSizes: { size: number; equal: boolean; format: string }[];
   /** A non-ASCII string through encrypt and decryptToString. */
@@ -71,6 +104,10 @@ export interface CoreReport {
     wrongAad: string;
     ciphertextHex?: string;
     tagHex?: string;
+    /** The same through an Envelope on the web backend, and its bytes (`encryptAsync`) with the vector's IV. */
+    webPlaintext: string;
+    webWrongAad: string;
+    webSealedHex?: string;
   }[];
   /** The Buffer-free base64 path: samples to compare with Node's `Buffer`, and rejected inputs. */
   base64: {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type RunningServer, startServer } from '@vault-envelope/server';
 import { type Bundle, buildBundle } from '../scripts/bundle.mjs';
-import type { WorkosVector } from '../src/types.js';
+import type { GcmGroup, WorkosVector } from '../src/types.js';
 
 /** The API key the test servers accept. */
 export const API_KEY = 'sk_browser';
@@ -18,6 +18,17 @@ export const API_KEY = 'sk_browser';
 export function loadVectors(): WorkosVector[] {
   const url = new URL('../../packages/core/test/vectors/workos_vectors.json', import.meta.url);
   return JSON.parse(readFileSync(url, 'utf8')) as WorkosVector[];
+}
+
+/**
+ * The Wycheproof AES-GCM groups with 256-bit keys, 128-bit tags and 96- or 256-bit IVs, from
+ * core's test data, for the web backend's checks.
+ * @returns The groups.
+ */
+export function loadWycheproofGcm(): GcmGroup[] {
+  const url = new URL('../../packages/core/test/vectors/aes_gcm_test.json', import.meta.url);
+  const all = (JSON.parse(readFileSync(url, 'utf8')) as { testGroups: GcmGroup[] }).testGroups;
+  return all.filter((g) => g.keySize === 256 && g.tagSize === 128 && (g.ivSize === 96 || g.ivSize === 256));
 }
 
 /**

@@ -8,7 +8,7 @@ import { BlindIndex, Envelope, selectBackend } from '@vault-envelope/core';
 import { expect, test } from 'vitest';
 import { FixedKeyProvider } from '../src/_fixed-provider.js';
 import { NODE_GLOBALS } from '../src/_util.js';
-import type { Report, Section, WorkosVector } from '../src/types.js';
+import type { GcmGroup, Report, Section, WorkosVector } from '../src/types.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
@@ -32,11 +32,13 @@ export interface ReportExpectations {
  * @param report - Returns the report (collected in the caller's `beforeAll`).
  * @param vectors - The vectors the checks were given.
  * @param expectations - Runtime differences.
+ * @param gcmGroups - The Wycheproof groups the checks were given.
  */
 export function reportTests(
   report: () => Report,
   vectors: WorkosVector[],
   expectations: ReportExpectations,
+  gcmGroups: GcmGroup[],
 ): void {
   test('the runtime has WebCrypto and fetch, and no process, Buffer or require', () => {
     const { globals, getRandomValues } = report().runtime;
@@ -57,23 +59,42 @@ export function reportTests(
     expect(codeFromStrings).toBe(false);
   });
 
-  test("backend 'auto' picks portable; 'fast' is unavailable and says why", () => {
+  test("backend 'auto' picks web (WebCrypto); 'fast' is unavailable and says why", () => {
     const core = ok(report().core, 'core');
-    expect(core.autoBackend).toBe('portable');
-    expect(core.envelopeDefaultBackend).toBe('portable');
+    expect(core.autoBackend).toBe('web');
+    expect(core.envelopeDefaultBackend).toBe('web');
+    expect(core.webAvailable).toBe(true);
     expect(core.fastAvailable).toBe(false);
     expect(core.fastError).toBe(
       "TypeError: backend 'fast' needs node:crypto, which this runtime does not provide",
     );
   });
 
-  test('bytes and strings round-trip on the portable backend, in format A', () => {
+  test('bytes and strings round-trip on the portable and the web backends, in format A', () => {
     const core = ok(report().core, 'core');
-    expect(core.roundTripSizes.map((r) => r.size)).toEqual([0, 1, 15, 16, 17, 255, 1000, 65_539]);
-    for (const r of core.roundTripSizes)
-      expect(r, `size ${r.size}`).toEqual({ size: r.size, equal: true, format: 'A' });
+    for (const sizes of [core.roundTripSizes, core.webRoundTripSizes]) {
+      expect(sizes.map((r) => r.size)).toEqual([0, 1, 15, 16, 17, 255, 1000, 65_539]);
+      for (const r of sizes) expect(r, `size ${r.size}`).toEqual({ size: r.size, equal: true, format: 'A' });
+    }
     expect(core.unicode).toBe('Grüße, 東京 🔐 — naïve café');
     expect(core.batch).toEqual({ items: 12, ok: 12 });
+  });
+
+  test('Wycheproof AES-GCM passes on the web backend, WebCrypto and noble sides alike', () => {
+    const { wycheproof } = ok(report().core, 'core');
+    expect(wycheproof.map((g) => g.ivSize)).toEqual(gcmGroups.map((g) => g.ivSize));
+    for (const [i, g] of wycheproof.entries()) {
+      const tests = gcmGroups[i]!.tests;
+      const valid = tests.filter((t) => t.result !== 'invalid').length;
+      expect(g.failures, `IV ${g.ivSize}`).toEqual([]);
+      expect(g.validMatched, `IV ${g.ivSize}`).toBe(valid);
+      expect(g.invalidRefused, `IV ${g.ivSize}`).toBe(tests.length - valid);
+    }
+  });
+
+  test("the web backend gives the portable backend's bytes, decrypts them, and refuses them tampered", () => {
+    const { webAgrees } = ok(report().core, 'core');
+    expect(webAgrees).toEqual({ cases: 60, same: 60, decrypted: 60, tamperedRefused: 60 });
   });
 
   test('a wrong AAD, a flipped bit and garbage are refused with typed errors', () => {
@@ -90,9 +111,12 @@ export function reportTests(
       const got = core.vectors[i]!;
       expect(got.plaintext, v.name).toBe(v.plaintext);
       expect(got.wrongAad, v.name).toBe('DecryptionError');
+      expect(got.webPlaintext, v.name).toBe(v.plaintext);
+      expect(got.webWrongAad, v.name).toBe('DecryptionError');
       if (v.format === 'A') {
         expect(got.ciphertextHex, v.name).toBe(v.ciphertext_hex);
         expect(got.tagHex, v.name).toBe(v.tag_hex);
+        expect(got.webSealedHex, v.name).toBe(`${v.ciphertext_hex}${v.tag_hex}`);
       } else {
         expect(got.ciphertextHex, v.name).toBeUndefined();
       }

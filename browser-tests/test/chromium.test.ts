@@ -8,11 +8,19 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../src/types.js';
 import { type Chromium, launchChromium } from './_chromium.js';
-import { API_KEY, checksBundle, loadVectors, startVaults, type VaultServers } from './_fixtures.js';
+import {
+  API_KEY,
+  checksBundle,
+  loadVectors,
+  loadWycheproofGcm,
+  startVaults,
+  type VaultServers,
+} from './_fixtures.js';
 import { reportTests } from './_report-tests.js';
 import { type StaticServer, serveChecks } from './_static-server.js';
 
 const vectors = loadVectors();
+const wycheproof = loadWycheproofGcm();
 let vaults: VaultServers;
 let site: StaticServer;
 let browser: Chromium;
@@ -35,6 +43,7 @@ beforeAll(async () => {
   await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 30_000 });
   const config = {
     vectors,
+    wycheproof,
     vault: { url: vaults.cors.url, apiKey: API_KEY, namePrefix: 'chromium', corsOffUrl: vaults.plain.url },
   };
   report = await page.evaluate(
@@ -83,5 +92,5 @@ describe('in headless Chromium', () => {
     expect(preflights).toBeGreaterThanOrEqual(1);
   });
 
-  reportTests(() => report, vectors, { corsOff: true, userAgent: /HeadlessChrome\/\d+/ });
+  reportTests(() => report, vectors, { corsOff: true, userAgent: /HeadlessChrome\/\d+/ }, wycheproof);
 });

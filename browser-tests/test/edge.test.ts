@@ -8,10 +8,18 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../src/types.js';
 import { type EdgeModule, loadInEdgeContext, NODE_GLOBALS } from './_edge.js';
-import { API_KEY, checksBundle, loadVectors, startVaults, type VaultServers } from './_fixtures.js';
+import {
+  API_KEY,
+  checksBundle,
+  loadVectors,
+  loadWycheproofGcm,
+  startVaults,
+  type VaultServers,
+} from './_fixtures.js';
 import { reportTests } from './_report-tests.js';
 
 const vectors = loadVectors();
+const wycheproof = loadWycheproofGcm();
 let vaults: VaultServers;
 let edge: EdgeModule;
 let report: Report;
@@ -22,6 +30,7 @@ beforeAll(async () => {
   edge = await loadInEdgeContext(bundle.code);
   report = await edge.runAll({
     vectors,
+    wycheproof,
     vault: { url: vaults.cors.url, apiKey: API_KEY, namePrefix: 'edge' },
   });
 }, 120_000);
@@ -46,5 +55,10 @@ describe('in an edge-like vm context', () => {
     expect(requests['POST /vault/v1/keys/decrypt']).toBeGreaterThanOrEqual(2);
   });
 
-  reportTests(() => report, vectors, { corsOff: false, userAgent: /^vault-envelope edge-like vm$/ });
+  reportTests(
+    () => report,
+    vectors,
+    { corsOff: false, userAgent: /^vault-envelope edge-like vm$/ },
+    wycheproof,
+  );
 });

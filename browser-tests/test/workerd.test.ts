@@ -6,11 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../src/types.js';
-import { API_KEY, checksBundle, loadVectors, startVaults, type VaultServers } from './_fixtures.js';
+import {
+  API_KEY,
+  checksBundle,
+  loadVectors,
+  loadWycheproofGcm,
+  startVaults,
+  type VaultServers,
+} from './_fixtures.js';
 import { reportTests } from './_report-tests.js';
 import { startWorkerd, type Workerd } from './_workerd.js';
 
 const vectors = loadVectors();
+const wycheproof = loadWycheproofGcm();
 let vaults: VaultServers;
 let workerd: Workerd;
 let report: Report;
@@ -21,6 +29,7 @@ beforeAll(async () => {
   workerd = await startWorkerd(bundle.code);
   report = await workerd.runAll({
     vectors,
+    wycheproof,
     vault: { url: vaults.cors.url, apiKey: API_KEY, namePrefix: 'workerd' },
   });
 }, 120_000);
@@ -37,5 +46,5 @@ describe('in workerd (Cloudflare Workers runtime)', () => {
     expect(requests['POST /vault/v1/keys/decrypt']).toBeGreaterThanOrEqual(2);
   });
 
-  reportTests(() => report, vectors, { corsOff: false, userAgent: /^Cloudflare-Workers$/ });
+  reportTests(() => report, vectors, { corsOff: false, userAgent: /^Cloudflare-Workers$/ }, wycheproof);
 });

@@ -366,7 +366,11 @@ function client(script: Script, extra: Record<string, unknown> = {}): VaultClien
     const req = new Request(input, init);
     const body = await req.text();
     sentRequests.push(body);
-    return script({ url: req.url, method: req.method, body, signal: req.signal });
+    // The signal of the caller's Request, not of our copy: on Node 20 a Request's signal stops
+    // following its parent's once garbage collection takes the links between them, and `hang`
+    // would then never end (seen after a collection at the wrong moment).
+    const signal = input instanceof Request ? input.signal : req.signal;
+    return script({ url: req.url, method: req.method, body, signal });
   };
   return new VaultClient({
     apiKey,

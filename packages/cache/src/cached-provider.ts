@@ -12,6 +12,11 @@
  * by its holders: the cache keeps the destroy function) through a promise kept on the entry, so a
  * hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an encrypt hit only
  * the array of `Object.keys`). A destroyed key found on a hit path is dropped, never served.
+ * `cachedDataKey` answers the decrypt-side hit synchronously, without even that promise: an
+ * `Envelope` on Node asks it first.
+ *
+ * Over 400 lines because every public member of the cache is here with its full JSDoc; each
+ * method body is short, and the state lives in the store and the fetcher modules.
  * @module
  */
 import {
@@ -256,6 +261,41 @@ export class CachedKeyProvider implements KeyProvider {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The cached key for a wrapped-key blob, synchronously, or `undefined`: what an `Envelope` asks
+   * first when it decrypts, so that a hit costs no promise. A hit here is a hit of
+   * {@link CachedKeyProvider.decryptDataKey} (the same key, counted in `hits`, the same LRU touch
+   * and refresh-ahead); a miss, an expired or destroyed key and a closed cache answer `undefined`
+   * and leave everything else to `decryptDataKey` (which counts the miss, fetches, or serves a
+   * stale key). Nothing of `encryptedKeys` is kept: the lookup reads it and lets it go.
+   * @param encryptedKeys - The blob from a ciphertext (lent for the call; not kept).
+   * @returns A {@link SharedDataKey} owned by the cache, or `undefined`.
+   * @throws TypeError when `encryptedKeys` is not a Uint8Array.
+   * @example
+   * ```ts
+   * const blob = inspect(ciphertext).encryptedKeys;
+   * const dk = keys.cachedDataKey(blob) ?? (await keys.decryptDataKey(blob));
+   * ```
+   */
+  cachedDataKey(encryptedKeys: Uint8Array): DataKey | undefined {
+    if (this.#closed) return undefined;
+    abytes(encryptedKeys, undefined, 'encryptedKeys');
+    const store = this.#store;
+    const now = store.now();
+    const e = store.dec.get(encryptedKeys);
+    if (e === undefined) return undefined;
+    if (e.shared.destroyed) {
+      // Never left in the store by the cache itself; if it ever is, it is never served again.
+      store.drop(e);
+      return undefined;
+    }
+    if (now > e.expires) return undefined;
+    store.lists.touch(e);
+    this.#hits++;
+    if (now >= e.refreshAt) this.#fetch.refreshDec(e.blob, now);
+    return e.shared;
   }
 
   /**

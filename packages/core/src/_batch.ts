@@ -21,6 +21,7 @@ import {
   signalOptions,
 } from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
+import { plainBytes } from './aead.js';
 import { aobject, kindOf } from './assert.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
@@ -54,8 +55,11 @@ interface BatchWork<T, R> {
   plan(item: unknown, index: number): { group: string; entry: T };
   /** Fetches and leases the key of a group, from its entries (in input order; never empty). */
   lease(entries: readonly T[]): Promise<KeyLease>;
-  /** Seals or opens one entry under the leased key. Throws to fail that item alone. */
-  run(lease: KeyLease, entry: T): R;
+  /**
+   * Seals or opens one entry under the leased key (a promise for the backend's asynchronous
+   * side). Throws or rejects to fail that item alone.
+   */
+  run(lease: KeyLease, entry: T): R | Promise<R>;
   /** Runs for every planned entry once its group is done, whatever happened. */
   settle?(entry: T): void;
 }
@@ -114,14 +118,30 @@ async function runGroup<T, R>(g: Group<T>, work: BatchWork<T, R>, results: Batch
       return;
     }
     try {
+      // Items for a backend's asynchronous side run concurrently; the key is given back once
+      // every one of them has settled.
+      const pending: Promise<void>[] = [];
       for (let j = 0; j < g.entries.length; j++) {
         const index = g.indexes[j]!;
         try {
-          results[index] = { ok: true, value: work.run(lease, g.entries[j]!) };
+          const value = work.run(lease, g.entries[j]!);
+          if (value instanceof Promise) {
+            pending.push(
+              value.then(
+                (v: R) => {
+                  results[index] = { ok: true, value: v };
+                },
+                (error: unknown) => {
+                  results[index] = { ok: false, error: asError(error) };
+                },
+              ),
+            );
+          } else results[index] = { ok: true, value };
         } catch (error) {
           results[index] = { ok: false, error: asError(error) };
         }
       }
+      if (pending.length > 0) await Promise.all(pending);
     } finally {
       lease.release();
     }
@@ -170,7 +190,10 @@ export async function sealBatch(
       // The first item's context stands for the group: they are equal up to key order.
       return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts));
     },
-    run: (lease, e) => sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.length, e.aad, false),
+    run: (lease, e) =>
+      sealer.isAsync(e.length)
+        ? sealer.sealAsync(lease.dataKey, lease.prepared, e.bytes, e.length, e.aad, false)
+        : sealer.seal(lease.dataKey, lease.prepared, e.bytes, e.length, e.aad, false),
     settle(e) {
       if (e.owned) e.bytes.fill(0);
     },
@@ -213,6 +236,9 @@ export async function openBatch(
       sealer.lease(() =>
         keys.decryptDataKey(policy.headers.providerBlob(entries[0]!.parts.encryptedKeys), keyOpts),
       ),
-    run: (lease, e) => sealer.open(lease.prepared, e.parts, e.aad),
+    run: (lease, e) =>
+      sealer.isAsync(e.parts.ciphertext.length)
+        ? sealer.openAsync(lease.prepared, e.parts, e.aad)
+        : plainBytes(sealer.open(lease.prepared, e.parts, e.aad)),
   });
 }

@@ -1,32 +1,42 @@
 /**
  * Byte and text codecs used on the hot path: strict standard base64 (RFC 4648 §4, with `=`
- * padding, canonical padding bits) and UTF-8. Node's `Buffer` is used when the runtime has it
- * (found on `globalThis`, never imported); elsewhere a table-driven codec does the same work.
+ * padding, canonical padding bits) and UTF-8. On Node the `#node` helpers (Buffer-based, and only
+ * in the Node build) do the heavy lifting; elsewhere the runtime's own `Uint8Array` base64
+ * (ES2026) where it has it, else `atob`/`btoa` with the checks that make them strict, each held
+ * to the same rules.
  * @module
  */
+import { node } from '#node';
 import { FormatError } from './errors.js';
 
-/** The part of Node's `Buffer` we use, typed here so that core needs no Node types. */
-interface NodeBufferLike {
-  from(value: string, encoding: 'base64' | 'utf8'): Uint8Array & { toString(encoding: string): string };
-  from(
-    buffer: ArrayBufferLike,
-    byteOffset: number,
-    length: number,
-  ): Uint8Array & {
-    toString(encoding: string, start?: number, end?: number): string;
-    write(text: string, offset: number, length: number, encoding: 'base64'): number;
-  };
-  byteLength(value: string, encoding: 'utf8'): number;
-}
-
-const NodeBuffer: NodeBufferLike | undefined = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+/**
+ * From this many bytes on, {@link fromUtf8} checks for ASCII first on Node (one vectorised pass)
+ * and builds the string as Latin-1: measured at 16 KiB, 1.1 us against 1.9 us for the fatal
+ * TextDecoder, and at 1 MiB 0.3 ms against 0.9 ms; below about 4 KiB the extra call costs more
+ * than it saves.
+ */
+const ASCII_FROM = 4096;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const DECODE = /* @__PURE__ */ (() => {
-  const t = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) t[ALPHABET.charCodeAt(i)] = i;
-  return t;
+
+/**
+ * The runtime's own base64 (`Uint8Array.prototype.toBase64`, `Uint8Array.fromBase64`: ES2026,
+ * in Chromium from 140 and in recent V8 runtimes such as workerd), used where there is no
+ * `Buffer`: a 1 MiB message takes about 1 ms there, against 10 or more in JavaScript.
+ */
+interface NativeToBase64 {
+  toBase64(): string;
+}
+type NativeFromBase64 = (
+  text: string,
+  options: { alphabet: 'base64'; lastChunkHandling: 'strict' },
+) => Uint8Array;
+
+const nativeToBase64: boolean =
+  typeof (Uint8Array.prototype as Partial<NativeToBase64>).toBase64 === 'function';
+const nativeFromBase64: NativeFromBase64 | undefined = (() => {
+  const f = (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64;
+  return typeof f === 'function' ? (f.bind(Uint8Array) as NativeFromBase64) : undefined;
 })();
 
 const utf8Encoder = new TextEncoder();
@@ -42,21 +52,14 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  if (NodeBuffer !== undefined)
-    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
-  let out = '';
-  const n = bytes.length;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + ALPHABET[(v >>> 6) & 63]! + ALPHABET[v & 63]!;
+  if (node !== undefined) return node.encodeBase64(bytes);
+  if (nativeToBase64) return (bytes as Uint8Array & NativeToBase64).toBase64();
+  // btoa takes a binary string; built in chunks, since an argument list has a length limit.
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
-  if (i < n) {
-    const two = i + 1 < n;
-    const v = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
-    out += ALPHABET[v >>> 18]! + ALPHABET[(v >>> 12) & 63]! + (two ? ALPHABET[(v >>> 6) & 63]! : '=') + '=';
-  }
-  return out;
+  return btoa(binary);
 }
 
 /**
@@ -88,86 +91,77 @@ export function decodePublicBase64(text: string, title = 'ciphertext'): Uint8Arr
   return decodeStrict(text, title, true);
 }
 
+/**
+ * A new buffer of `n` bytes for a message the caller overwrites entirely before anyone reads it
+ * (the sealer, with the built-in backends). On Node, from 16 KiB, it is not zero-filled
+ * (`Buffer.allocUnsafeSlow`: memory of its own, never a slice of the shared pool); elsewhere a
+ * plain `Uint8Array`.
+ * @internal
+ */
+export function allocUnfilled(n: number): Uint8Array {
+  return node === undefined ? new Uint8Array(n) : node.allocUnfilled(n);
+}
+
+/** How many `=` end the text (0, 1 or 2); the text is a multiple of 4 long. */
+function padding(text: string): number {
+  const len = text.length;
+  return len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
+}
+
 function decodeStrict(text: string, title: string, pooled: boolean): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
-  if (NodeBuffer === undefined) return decodeBase64Portable(text, title);
-  // Buffer's decoder is lenient: it skips whitespace and foreign characters, stops at a stray
-  // '=', takes the URL-safe alphabet and ignores padding bits. The checks below close each gap:
-  // a skipped or stray character makes the output shorter than the text implies, and the
-  // URL-safe characters and the padding bits are checked directly.
-  const len = text.length;
-  const pad = len === 0 ? 0 : text.charCodeAt(len - 1) !== 61 ? 0 : text.charCodeAt(len - 2) === 61 ? 2 : 1;
-  const expected = (len / 4) * 3 - pad;
+  if (node !== undefined) return node.decodeBase64(text, title, pooled);
+  return nativeFromBase64 === undefined
+    ? decodeBase64Portable(text, title)
+    : decodeNative(nativeFromBase64, text, title);
+}
+
+/**
+ * Strict base64 through the runtime's `Uint8Array.fromBase64`: the standard alphabet only, and
+ * `lastChunkHandling: 'strict'` refuses a missing `=`, a stray one and non-zero padding bits. It
+ * skips ASCII whitespace, which the length check catches: a skipped character makes the output
+ * shorter than the text implies.
+ * @throws FormatError when the text is not strict standard base64.
+ */
+function decodeNative(fromBase64: NativeFromBase64, text: string, title: string): Uint8Array {
   let out: Uint8Array;
-  let written: number;
-  if (pooled) {
-    const b = NodeBuffer.from(text, 'base64');
-    out = new Uint8Array(b.buffer, b.byteOffset, b.length);
-    written = b.length;
-  } else {
-    // Memory of our own: `Buffer.from(text, 'base64')` would hand out a slice of Node's shared
-    // 8 KiB pool, whose `.buffer` exposes unrelated data and outlives our zeroing.
-    out = new Uint8Array(expected);
-    written =
-      expected === 0 ? 0 : NodeBuffer.from(out.buffer, 0, expected).write(text, 0, expected, 'base64');
-  }
-  if (written !== expected || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) {
+  try {
+    out = fromBase64(text, { alphabet: 'base64', lastChunkHandling: 'strict' });
+  } catch {
     throw new FormatError(`${title} is not valid standard base64`);
   }
-  if (pad !== 0) {
-    const last = text.charCodeAt(len - 1 - pad);
-    const v = last < 128 ? DECODE[last]! : -1;
-    if (v < 0 || (v & (pad === 1 ? 3 : 15)) !== 0)
-      throw new FormatError(`${title} is not valid standard base64`);
+  if (out.length !== (text.length / 4) * 3 - padding(text)) {
+    throw new FormatError(`${title} is not valid standard base64`);
   }
   return out;
 }
 
 /**
- * The table-driven strict decoder used where `Buffer` is missing (exported for the tests, which
- * check that both paths accept and reject exactly the same inputs).
+ * The strict decoder used where neither `Buffer` nor `Uint8Array.fromBase64` exists, on `atob`
+ * (exported for the tests, which check that the paths accept and reject exactly the same
+ * inputs). `atob` refuses a character outside the alphabet and a stray `=`; it skips ASCII
+ * whitespace, which the length check catches, and ignores the padding bits, checked here.
  * @internal
  */
 export function decodeBase64Portable(text: string, title = 'ciphertext'): Uint8Array {
   if (text.length % 4 !== 0)
     throw new FormatError(`${title} is not valid base64: length is not a multiple of 4`);
-  const len = text.length;
-  let pad = 0;
-  if (len > 0 && text.charCodeAt(len - 1) === 61) pad = text.charCodeAt(len - 2) === 61 ? 2 : 1;
-  const out = new Uint8Array((len / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < len; i += 4) {
-    const last = i + 4 === len;
-    const a = sextet(text, i);
-    const b = sextet(text, i + 1);
-    if (last && pad === 2) {
-      if ((b & 15) !== 0) throw new FormatError(`${title} is not valid standard base64`);
-      out[o++] = (a << 2) | (b >> 4);
-    } else if (last && pad === 1) {
-      const c = sextet(text, i + 2);
-      if ((c & 3) !== 0) throw new FormatError(`${title} is not valid standard base64`);
-      out[o++] = (a << 2) | (b >> 4);
-      out[o++] = ((b & 15) << 4) | (c >> 2);
-    } else {
-      const v = (a << 18) | (b << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
-      out[o++] = v >>> 16;
-      out[o++] = (v >>> 8) & 255;
-      out[o++] = v & 255;
-    }
+  const pad = padding(text);
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    throw new FormatError(`${title} is not valid standard base64`);
   }
+  const bits = pad === 0 ? 0 : ALPHABET.indexOf(text[text.length - 1 - pad]!) & (pad === 1 ? 3 : 15);
+  if (binary.length !== (text.length / 4) * 3 - pad || bits !== 0) {
+    throw new FormatError(`${title} is not valid standard base64`);
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
-
-function sextet(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  const v = c < 128 ? DECODE[c]! : -1;
-  if (v < 0) throw new FormatError('base64 text has a character outside the standard alphabet');
-  return v;
-}
-
-/** `maxStringLength()` once known: a number, or `null` when the runtime does not say. */
-let stringLimit: number | null | undefined;
 
 /**
  * The longest string this runtime can make, in UTF-16 code units, where the runtime tells it:
@@ -178,22 +172,7 @@ let stringLimit: number | null | undefined;
  * @returns The limit, or `undefined` when the runtime does not say.
  */
 export function maxStringLength(): number | undefined {
-  if (stringLimit === undefined) {
-    stringLimit = null;
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    if (typeof proc?.getBuiltinModule === 'function') {
-      try {
-        const buffer = proc.getBuiltinModule('node:buffer') as
-          | { constants?: { MAX_STRING_LENGTH?: unknown } }
-          | undefined;
-        const n = buffer?.constants?.MAX_STRING_LENGTH;
-        if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) stringLimit = n;
-      } catch {
-        // No buffer module: no limit we can know.
-      }
-    }
-  }
-  return stringLimit ?? undefined;
+  return node?.maxStringLength();
 }
 
 /** Length of the padded standard base64 encoding of `n` bytes. */
@@ -216,7 +195,7 @@ export function utf8Into(text: string, out: Uint8Array): number {
 
 /** Length in bytes of the UTF-8 encoding of `text`. */
 export function utf8Length(text: string): number {
-  if (NodeBuffer !== undefined) return NodeBuffer.byteLength(text, 'utf8');
+  if (node !== undefined) return node.utf8Length(text);
   return utf8Encoder.encode(text).length;
 }
 
@@ -225,6 +204,10 @@ export function utf8Length(text: string): number {
  * @throws TypeError when the bytes are not valid UTF-8.
  */
 export function fromUtf8(bytes: Uint8Array): string {
+  if (node !== undefined && bytes.length >= ASCII_FROM) {
+    const text = node.asciiText(bytes);
+    if (text !== undefined) return text;
+  }
   return utf8Decoder.decode(bytes);
 }
 

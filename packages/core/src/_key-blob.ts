@@ -161,16 +161,24 @@ export class KeyBlobHeaders {
    * variant, else a copy of `k` (which is a view into a message that may live in a shared pool).
    */
   providerBlob(k: Uint8Array): Uint8Array {
+    return this.textBlob(k) ?? copyBytes(k);
+  }
+
+  /**
+   * The decoded blob, in memory of its own, when `k` is the .NET variant (the base64 text of a
+   * blob that starts with a known header); `undefined` when `k` is to be given as it is.
+   */
+  textBlob(k: Uint8Array): Uint8Array | undefined {
     const ps = this.#textPrefixes;
     for (let i = 0; i < ps.length; i++) {
       if (!startsWith(k, 0, ps[i]!)) continue;
       // A binary blob that happens to start like a header's text stays as it is.
-      if (this.#headers.some((h) => startsWith(k, 0, h))) break;
+      if (this.#headers.some((h) => startsWith(k, 0, h))) return undefined;
       const blob = decodeText(k);
       if (blob !== undefined && startsWith(blob, 0, this.#headers[i]!)) return blob;
-      break;
+      return undefined;
     }
-    return copyBytes(k);
+    return undefined;
   }
 }
 

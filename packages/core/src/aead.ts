@@ -1,12 +1,17 @@
 /**
- * AES-256-GCM (NIST SP 800-38D) behind one small interface, with two implementations that give
+ * AES-256-GCM (NIST SP 800-38D) behind one small interface, with three implementations that give
  * identical bytes for the same key, IV, AAD and plaintext:
  *
  * - `portable`: @noble/ciphers `gcm`, pure JavaScript, runs in every runtime.
  * - `fast`: OpenSSL through `node:crypto`, loaded at run time with `process.getBuiltinModule`
  *   (never a static import, so bundles for browsers and edge runtimes stay free of Node).
+ * - `web`: WebCrypto (`crypto.subtle`) for browsers and edge runtimes, asynchronous (see the web
+ *   backend module); its synchronous interface is noble's.
  *
- * Both take the 12-byte IV of formats A and B and the 32-byte IV of the legacy layout (GCM hashes
+ * `'auto'` picks `fast` where `node:crypto` exists, else `web` where `crypto.subtle` does (a
+ * browser page served over https or from localhost, a Worker), else `portable`.
+ *
+ * All take the 12-byte IV of formats A and B and the 32-byte IV of the legacy layout (GCM hashes
  * an IV that is not 96 bits long into the initial counter, §7.1 step 2), and always a 16-byte tag.
  *
  * ## IVs from a pool
@@ -20,10 +25,12 @@
  * bound is that of random 96-bit IVs: at most 2^32 messages per data key (§8.3).
  * @module
  */
-import { gcm } from '@noble/ciphers/aes.js';
-import { abytes, copyBytes, kindOf } from './assert.js';
-import { DecryptionError } from './errors.js';
-import { IV_LENGTH, LEGACY_IV_LENGTH, TAG_LENGTH } from './format.js';
+
+import { createFastBackend } from '#fast';
+import type { FastBackend } from './_fast.js';
+import { PortableBackend } from './_gcm.js';
+import { WebBackend, webSubtle } from './_web.js';
+import { kindOf } from './assert.js';
 
 /** A key prepared for repeated use by one backend. It owns a copy of the key; `destroy` zeroes it. */
 export interface PreparedKey {
@@ -31,9 +38,13 @@ export interface PreparedKey {
   destroy(): void;
 }
 
-/** One AES-256-GCM implementation. */
+/**
+ * One AES-256-GCM implementation. The synchronous `encrypt`/`decrypt` are required; a backend
+ * that is faster asynchronously (WebCrypto) adds `asyncFrom`, `prepareAsync`, `encryptAsync` and
+ * `decryptAsync`, and the Envelope then awaits those for messages of `asyncFrom` bytes or more.
+ */
 export interface AeadBackend {
-  /** `'fast'` or `'portable'` for the built-in backends. */
+  /** `'fast'`, `'portable'` or `'web'` for the built-in backends. */
   readonly name: string;
   /**
    * Copies `key` (32 bytes) into a handle for repeated use; the caller may zero `key` afterwards.
@@ -66,221 +77,82 @@ export interface AeadBackend {
   ): Uint8Array;
   /** Writes a fresh random 12-byte IV into `out` at `offset`. */
   fillIv(out: Uint8Array, offset: number): void;
-}
-
-/** Which backend an Envelope uses: `'auto'` picks `fast` where `node:crypto` exists. */
-export type BackendChoice = 'auto' | 'fast' | 'portable' | AeadBackend;
-
-const KEY_LENGTH = 32;
-const POOL_SIZE = 341 * IV_LENGTH;
-
-function checkIv(iv: Uint8Array): void {
-  if (iv.length !== IV_LENGTH && iv.length !== LEGACY_IV_LENGTH) {
-    throw new RangeError(`iv must be ${IV_LENGTH} or ${LEGACY_IV_LENGTH} bytes, got ${iv.length}`);
-  }
-}
-
-/** Hands out disjoint 12-byte slices of CSPRNG output (see the module comment for why this is safe). */
-class IvPool {
-  readonly #fill: (b: Uint8Array) => void;
-  readonly #pool = new Uint8Array(POOL_SIZE);
-  #offset = POOL_SIZE;
-  #pid: number | undefined;
-
-  constructor(fill: (b: Uint8Array) => void) {
-    this.#fill = fill;
-  }
-
-  next(out: Uint8Array, offset: number): void {
-    const pid = currentPid();
-    if (this.#offset === POOL_SIZE || pid !== this.#pid) {
-      this.#fill(this.#pool);
-      this.#offset = 0;
-      this.#pid = pid;
-    }
-    const o = this.#offset;
-    const p = this.#pool;
-    for (let i = 0; i < IV_LENGTH; i++) out[offset + i] = p[o + i]!;
-    this.#offset = o + IV_LENGTH;
-  }
-}
-
-function currentPid(): number | undefined {
-  return (globalThis as { process?: { pid?: number } }).process?.pid;
-}
-
-function webRandom(b: Uint8Array): void {
-  // getRandomValues fills at most 65536 bytes a call; the pool is smaller.
-  globalThis.crypto.getRandomValues(b);
+  /**
+   * Optional, with the three methods below: messages of at least this many bytes (plaintext
+   * when encrypting, ciphertext when decrypting) go through `encryptAsync`/`decryptAsync`.
+   */
+  readonly asyncFrom?: number;
+  /**
+   * Optional: finishes preparing `key` for the asynchronous methods (WebCrypto's `importKey`);
+   * `undefined` when it is ready. The Envelope awaits it, then checks its inputs again, then
+   * calls `encryptAsync`/`decryptAsync` with no `await` in between.
+   */
+  prepareAsync?(key: PreparedKey): Promise<void> | undefined;
+  /**
+   * Optional: {@link AeadBackend.encrypt}, asynchronously. Reads `iv`, `plaintext` and `aad`
+   * before it returns (the caller may zero or reuse them then); writes `out` when it settles.
+   */
+  encryptAsync?(
+    key: PreparedKey,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array | undefined,
+    out: Uint8Array,
+    ctOffset: number,
+    tagOffset: number,
+  ): Promise<void>;
+  /**
+   * Optional: {@link AeadBackend.decrypt}, asynchronously. Reads its inputs before it returns;
+   * rejects with DecryptionError when authentication fails, and releases no plaintext then.
+   */
+  decryptAsync?(
+    key: PreparedKey,
+    iv: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array | undefined,
+  ): Promise<Uint8Array>;
 }
 
 /**
- * The prepared key of both built-in backends: a copy of the key bytes that `destroy` zeroes. Not a
- * `KeyObject` on Node: OpenSSL expands the key on every cipher either way (measured: no faster),
- * and bytes we own can be zeroed, a KeyObject's memory cannot. noble has no prepared form to keep.
+ * Which backend an Envelope uses: `'auto'` picks `fast` where `node:crypto` exists, else `web`
+ * where `crypto.subtle` does, else `portable`.
  */
-class KeyCopy implements PreparedKey {
-  readonly key: Uint8Array;
-  constructor(key: Uint8Array) {
-    this.key = copyBytes(key);
-  }
-  destroy(): void {
-    this.key.fill(0);
-  }
-}
-
-/** The portable backend on @noble/ciphers. */
-class PortableBackend implements AeadBackend {
-  readonly name = 'portable';
-  readonly #ivs = new IvPool(webRandom);
-
-  prepare(key: Uint8Array): PreparedKey {
-    abytes(key, KEY_LENGTH, 'data key');
-    return new KeyCopy(key);
-  }
-
-  encrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array | undefined,
-    out: Uint8Array,
-    ctOffset: number,
-    tagOffset: number,
-  ): void {
-    checkIv(iv);
-    const sealed = gcm((key as KeyCopy).key, iv, aad).encrypt(plaintext);
-    const n = plaintext.length;
-    out.set(sealed.subarray(0, n), ctOffset);
-    out.set(sealed.subarray(n), tagOffset);
-  }
-
-  decrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    checkIv(iv);
-    if (tag.length !== TAG_LENGTH) throw new DecryptionError();
-    // noble wants CT ‖ TAG in one buffer; format A stores the tag before the ciphertext.
-    const joined = new Uint8Array(ciphertext.length + TAG_LENGTH);
-    joined.set(ciphertext, 0);
-    joined.set(tag, ciphertext.length);
-    try {
-      // noble checks the tag (in constant time) before it runs CTR, so no plaintext exists on failure.
-      return gcm((key as KeyCopy).key, iv, aad).decrypt(joined);
-    } catch (cause) {
-      throw new DecryptionError({ cause });
-    } finally {
-      joined.fill(0);
-    }
-  }
-
-  fillIv(out: Uint8Array, offset: number): void {
-    this.#ivs.next(out, offset);
-  }
-}
-
-/** The part of `node:crypto` the fast backend uses, typed here so that core needs no Node types. */
-interface NodeCipher {
-  setAAD(aad: Uint8Array): unknown;
-  update(data: Uint8Array): Uint8Array;
-  final(): Uint8Array;
-  getAuthTag(): Uint8Array;
-  setAuthTag(tag: Uint8Array): unknown;
-}
-interface NodeCrypto {
-  createCipheriv(alg: string, key: Uint8Array, iv: Uint8Array, opts?: { authTagLength: number }): NodeCipher;
-  createDecipheriv(
-    alg: string,
-    key: Uint8Array,
-    iv: Uint8Array,
-    opts?: { authTagLength: number },
-  ): NodeCipher;
-  randomFillSync(b: Uint8Array): Uint8Array;
-}
-
-function loadNodeCrypto(): NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
-  try {
-    return proc.getBuiltinModule('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const TAG_OPTS = { authTagLength: TAG_LENGTH } as const;
-
-/** The fast backend on `node:crypto` (OpenSSL, AES-NI where the CPU has it). */
-class FastBackend implements AeadBackend {
-  readonly name = 'fast';
-  readonly #crypto: NodeCrypto;
-  readonly #ivs: IvPool;
-
-  constructor(nodeCrypto: NodeCrypto) {
-    this.#crypto = nodeCrypto;
-    this.#ivs = new IvPool((b) => nodeCrypto.randomFillSync(b));
-  }
-
-  prepare(key: Uint8Array): PreparedKey {
-    abytes(key, KEY_LENGTH, 'data key');
-    return new KeyCopy(key);
-  }
-
-  encrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array | undefined,
-    out: Uint8Array,
-    ctOffset: number,
-    tagOffset: number,
-  ): void {
-    checkIv(iv);
-    const c = this.#crypto.createCipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
-    if (aad !== undefined && aad.length > 0) c.setAAD(aad);
-    const ct = c.update(plaintext);
-    out.set(ct, ctOffset);
-    const rest = c.final();
-    if (rest.length !== 0) out.set(rest, ctOffset + ct.length);
-    out.set(c.getAuthTag(), tagOffset);
-  }
-
-  decrypt(
-    key: PreparedKey,
-    iv: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array | undefined,
-  ): Uint8Array {
-    checkIv(iv);
-    // Without authTagLength OpenSSL would accept a truncated tag; ours is always 16 bytes.
-    if (tag.length !== TAG_LENGTH) throw new DecryptionError();
-    const d = this.#crypto.createDecipheriv('aes-256-gcm', (key as KeyCopy).key, iv, TAG_OPTS);
-    if (aad !== undefined && aad.length > 0) d.setAAD(aad);
-    d.setAuthTag(tag);
-    // OpenSSL decrypts before it verifies: the bytes from update() are unauthenticated until
-    // final() succeeds, and are zeroed, never returned, when it throws.
-    const pt = d.update(ciphertext);
-    try {
-      d.final();
-    } catch (cause) {
-      pt.fill(0);
-      throw new DecryptionError({ cause });
-    }
-    return pt.constructor === Uint8Array ? pt : new Uint8Array(pt.buffer, pt.byteOffset, pt.byteLength);
-  }
-
-  fillIv(out: Uint8Array, offset: number): void {
-    this.#ivs.next(out, offset);
-  }
-}
+export type BackendChoice = 'auto' | 'fast' | 'portable' | 'web' | AeadBackend;
 
 let portable: PortableBackend | undefined;
-let fast: FastBackend | null | undefined;
+let fast: AeadBackend | null | undefined;
+let web: WebBackend | null | undefined;
+
+export { plainBytes } from './_gcm.js';
+
+/**
+ * Decrypts as `backend.decrypt` does; the built-in fast backend may return a `Buffer` (see
+ * {@link plainBytes}).
+ * @internal
+ */
+export function decryptRaw(
+  backend: AeadBackend,
+  key: PreparedKey,
+  iv: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  aad: Uint8Array | undefined,
+): Uint8Array {
+  return backend === fast
+    ? (backend as FastBackend).decryptRaw(key, iv, ciphertext, tag, aad)
+    : backend.decrypt(key, iv, ciphertext, tag, aad);
+}
+
+/**
+ * Whether `backend` is one of ours: it writes every byte of the ciphertext and the tag, and it
+ * reads the whole plaintext before it writes the ciphertext, so a plaintext in the ciphertext's
+ * own slot may be encrypted in place.
+ * @internal
+ */
+export function isBuiltinBackend(backend: AeadBackend): boolean {
+  return backend === fast || backend === portable || backend === web;
+}
 
 /**
  * The portable backend (@noble/ciphers), available in every runtime.
@@ -305,33 +177,52 @@ export function portableBackend(): AeadBackend {
  * ```
  */
 export function fastBackend(): AeadBackend | undefined {
-  if (fast === undefined) {
-    const nodeCrypto = loadNodeCrypto();
-    fast = nodeCrypto === undefined ? null : new FastBackend(nodeCrypto);
-  }
+  if (fast === undefined) fast = createFastBackend() ?? null;
   return fast ?? undefined;
 }
 
 /**
+ * The web backend (WebCrypto, with @noble/ciphers for its synchronous interface), or `undefined`
+ * when the runtime has no `crypto.subtle` (a page served over plain http from another host than
+ * localhost, some embedded runtimes).
+ * @returns The backend, or `undefined`.
+ * @example
+ * ```ts
+ * new Envelope({ keys, backend: webBackend() ?? portableBackend() });
+ * ```
+ */
+export function webBackend(): AeadBackend | undefined {
+  if (web === undefined) {
+    const subtle = webSubtle();
+    web = subtle === undefined ? null : new WebBackend(subtle);
+  }
+  return web ?? undefined;
+}
+
+function needs(b: AeadBackend | undefined, name: string, what: string): AeadBackend {
+  if (b === undefined)
+    throw new TypeError(`backend '${name}' needs ${what}, which this runtime does not provide`);
+  return b;
+}
+
+/**
  * Resolves a backend choice.
- * @param choice - `'auto'` (default): fast where available, else portable; `'fast'`, `'portable'`,
- *   or a custom {@link AeadBackend}.
+ * @param choice - `'auto'` (default): fast where available, else web, else portable; `'fast'`,
+ *   `'portable'`, `'web'`, or a custom {@link AeadBackend}.
  * @returns The backend.
- * @throws TypeError when `'fast'` is asked for in a runtime without `node:crypto`, or the choice is unknown.
+ * @throws TypeError when `'fast'` is asked for in a runtime without `node:crypto`, `'web'` in one
+ *   without `crypto.subtle`, the choice is unknown, or a custom backend with `asyncFrom` lacks
+ *   `encryptAsync` or `decryptAsync` or has an `asyncFrom` that is not an integer of at least 0.
  * @example
  * ```ts
  * selectBackend('portable').name; // 'portable'
  * ```
  */
 export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
-  if (choice === 'auto') return fastBackend() ?? portableBackend();
+  if (choice === 'auto') return fastBackend() ?? webBackend() ?? portableBackend();
   if (choice === 'portable') return portableBackend();
-  if (choice === 'fast') {
-    const b = fastBackend();
-    if (b === undefined)
-      throw new TypeError("backend 'fast' needs node:crypto, which this runtime does not provide");
-    return b;
-  }
+  if (choice === 'fast') return needs(fastBackend(), choice, 'node:crypto');
+  if (choice === 'web') return needs(webBackend(), choice, 'crypto.subtle');
   if (
     typeof choice === 'object' &&
     choice !== null &&
@@ -340,8 +231,20 @@ export function selectBackend(choice: BackendChoice = 'auto'): AeadBackend {
     typeof choice.prepare === 'function' &&
     typeof choice.fillIv === 'function'
   ) {
+    const from = choice.asyncFrom;
+    if (
+      from !== undefined &&
+      (!Number.isSafeInteger(from) ||
+        from < 0 ||
+        typeof choice.encryptAsync !== 'function' ||
+        typeof choice.decryptAsync !== 'function')
+    ) {
+      throw new TypeError(
+        'backend with asyncFrom must have an integer asyncFrom >= 0, encryptAsync and decryptAsync, got an object without',
+      );
+    }
     return choice;
   }
   const got = typeof choice === 'string' ? 'another string' : kindOf(choice);
-  throw new TypeError(`backend must be 'auto', 'fast', 'portable' or an AeadBackend, got ${got}`);
+  throw new TypeError(`backend must be 'auto', 'fast', 'portable', 'web' or an AeadBackend, got ${got}`);
 }

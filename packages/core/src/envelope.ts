@@ -9,6 +9,13 @@
  * This module is the class and its single-message hot path. The steps around the key live in
  * the sealer (leasing, sealing, opening), argument shaping in the request module, batch
  * grouping in the batch module and the record-field helpers in the fields module.
+ *
+ * Decryption asks a provider's synchronous `cachedDataKey` first, on Node (the Node build's
+ * opener): a cache hit then decrypts before the call returns, with no promise awaited. With the
+ * web backend (WebCrypto) every message is sealed and opened asynchronously, through the
+ * sealer's `sealAsync`/`openAsync`, with the inputs fixed before the extra `await`.
+ *
+ * Over 400 lines: most of it is the JSDoc and examples of the public methods.
  * @module
  */
 
@@ -17,9 +24,9 @@ import { encodeBase64 } from './_bytes.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
 import { encryptRequest, messageText, requestAad, signalOptions, textOf } from './_request.js';
-import { Sealer } from './_sealer.js';
-import { selectBackend } from './aead.js';
-import { aboolean, aobject, aoptions, kindOf } from './assert.js';
+import { type CachedLookup, Sealer } from './_sealer.js';
+import { plainBytes, selectBackend } from './aead.js';
+import { aboolean, aobject, aoptions, asignal, kindOf } from './assert.js';
 import {
   type DecryptedFields,
   type DecryptFieldList,
@@ -55,6 +62,9 @@ const ENVELOPE_OPTIONS: ReadonlySet<string> = new Set([
 
 const identity = <T>(x: T): T => x;
 
+/** The options of a call that passes none (one object for all of them: no allocation per call). */
+const NO_OPTIONS: DecryptOptions = Object.freeze({});
+
 /**
  * Envelope encryption with AES-256-GCM under data keys from a {@link KeyProvider}.
  *
@@ -81,6 +91,8 @@ export class Envelope {
   /** Where data keys for encryption come from: `#keys`, or its .NET-variant view. */
   readonly #createKeys: Pick<KeyProvider, 'createDataKey'>;
   readonly #sealer: Sealer;
+  /** The provider, when it has `cachedDataKey` (read once, like its headers). */
+  readonly #cachedKeys: CachedLookup | undefined;
   readonly #requireTenant: boolean;
   readonly #headers: KeyBlobHeaders;
   readonly #policy: BatchPolicy;
@@ -109,6 +121,8 @@ export class Envelope {
     }
     this.#keys = keys as KeyProvider;
     this.#sealer = new Sealer(selectBackend(options.backend ?? 'auto'));
+    this.#cachedKeys =
+      typeof (keys as KeyProvider).cachedDataKey === 'function' ? (keys as CachedLookup) : undefined;
     this.#requireTenant =
       options.requireTenant === undefined ? false : aboolean(options.requireTenant, 'requireTenant');
     // Headers are read once: a provider's set is fixed for its life.
@@ -140,7 +154,7 @@ export class Envelope {
     };
   }
 
-  /** The name of the AES-GCM backend in use (`'fast'` or `'portable'`). */
+  /** The name of the AES-GCM backend in use (`'fast'`, `'portable'` or `'web'`). */
   get backend(): string {
     return this.#sealer.backend.name;
   }
@@ -167,6 +181,10 @@ export class Envelope {
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       try {
+        if (sealer.isAsync(r.length)) {
+          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          return finish(await sealer.sealAsync(dk, prepared, plaintext, r.length, r.aad, text));
+        }
         return finish(sealer.seal(dk, prepared, plaintext, r.length, r.aad, text));
       } finally {
         sealer.release(dk, prepared);
@@ -174,14 +192,45 @@ export class Envelope {
     }
   }
 
-  /** Decrypts one message and hands the plaintext to `finish`. */
-  async #decryptOne<T>(
+  /**
+   * Decrypts one message and hands the plaintext to `finish`. With a key the provider has at hand
+   * (`cachedDataKey`) it all happens now and no promise is awaited; else the message goes the
+   * way of {@link Envelope.#decryptAwaited}. A throw is the returned promise's rejection.
+   */
+  #decryptOne<T>(
     ciphertext: string | Uint8Array,
     options: DecryptOptions,
     finish: (plaintext: Uint8Array) => T,
   ): Promise<T> {
-    aobject(options, 'decrypt options');
-    const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
+    try {
+      aobject(options, 'decrypt options');
+      const aad = requestAad(options.aad, options.tenant, this.#requireTenant);
+      const signal = asignal(options.signal, 'decrypt options.signal');
+      const cached = this.#cachedKeys;
+      // An aborted call goes to decryptDataKey, which rejects it as before.
+      const lookup = cached !== undefined && (signal === undefined || !signal.aborted);
+      // On Node, with a key at hand, it all happens now; a backend that is asynchronous for every
+      // message (WebCrypto) never decrypts right now.
+      const opener = this.#sealer.opener;
+      const now = lookup && opener !== undefined && this.#sealer.backend.asyncFrom !== 0;
+      if (now) {
+        const bytes = opener!.open(ciphertext, options.format, this.#headers, aad, cached!);
+        if (bytes !== undefined) return Promise.resolve(finish(bytes));
+      }
+      return this.#decryptAwaited(ciphertext, options, aad, lookup && !now ? cached : undefined, finish);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** {@link Envelope.#decryptOne} through the provider's `decryptDataKey`. */
+  async #decryptAwaited<T>(
+    ciphertext: string | Uint8Array,
+    options: DecryptOptions,
+    aad: Uint8Array | undefined,
+    cached: CachedLookup | undefined,
+    finish: (plaintext: Uint8Array) => T,
+  ): Promise<T> {
     const headers = this.#headers;
     const parts = parseWith(ciphertextBytes(ciphertext), options.format, headers);
     const keyOpts = signalOptions(options.signal);
@@ -191,13 +240,19 @@ export class Envelope {
     // base64 text (the .NET SDK's variant) is given decoded, as the key service issued it.
     const blob = headers.providerBlob(parts.encryptedKeys);
     const sealer = this.#sealer;
+    const async = sealer.isAsync(parts.ciphertext.length);
     for (let attempt = 0; ; attempt++) {
-      const dk = await this.#keys.decryptDataKey(blob, keyOpts);
+      // The blob is a copy of our own, made for this call: lending it to the lookup is safe.
+      const hit = attempt === 0 ? cached?.cachedDataKey(blob) : undefined;
+      const dk = hit ?? (await this.#keys.decryptDataKey(blob, keyOpts));
       const prepared = sealer.preparedOrRetry(dk, attempt);
       if (prepared === undefined) continue;
       let bytes: Uint8Array;
       try {
-        bytes = sealer.open(prepared, parts, aad);
+        if (async) {
+          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          bytes = await sealer.openAsync(prepared, parts, aad);
+        } else bytes = sealer.open(prepared, parts, aad);
       } finally {
         sealer.release(dk, prepared);
       }
@@ -254,8 +309,8 @@ export class Envelope {
    * const bytes = await envelope.decrypt(ct, { aad: 'users/42/ssn' });
    * ```
    */
-  decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<Uint8Array> {
-    return this.#decryptOne(ciphertext, options, identity);
+  decrypt(ciphertext: string | Uint8Array, options: DecryptOptions = NO_OPTIONS): Promise<Uint8Array> {
+    return this.#decryptOne(ciphertext, options, plainBytes);
   }
 
   /**
@@ -269,7 +324,7 @@ export class Envelope {
    * const ssn = await envelope.decryptToString(ct, { aad: 'users/42/ssn' });
    * ```
    */
-  decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = {}): Promise<string> {
+  decryptToString(ciphertext: string | Uint8Array, options: DecryptOptions = NO_OPTIONS): Promise<string> {
     return this.#decryptOne(ciphertext, options, textOf);
   }
 

@@ -20,6 +20,7 @@ export {
   type PreparedKey,
   portableBackend,
   selectBackend,
+  webBackend,
 } from './aead.js';
 export {
   aboolean,

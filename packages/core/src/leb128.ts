@@ -19,9 +19,7 @@ export const LEB128_U32_MAX = 0xffff_ffff;
  * @internal
  */
 export function leb128Length(value: number): number {
-  let n = 1;
-  for (let v = value; v >= 0x80; v = Math.floor(v / 128)) n++;
-  return n;
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x20_0000 ? 3 : value < 0x1000_0000 ? 4 : 5;
 }
 
 /**
@@ -75,14 +73,19 @@ const LEB128_ERRORS: Readonly<Record<number, string>> = {
  * @internal
  */
 export function scanLeb128u32(bytes: Uint8Array, offset: number): number {
+  const first = bytes[offset];
+  // One byte: every key blob shorter than 128 bytes.
+  if (first !== undefined && first < 0x80) return first;
   let value = 0;
+  let scale = 1;
   for (let i = 0; i < 5; i++) {
     const b = bytes[offset + i];
     if (b === undefined) return -1;
     // The fifth byte carries bits 28..31 only; anything above 0x0f overflows 32 bits or continues.
     if (i === 4 && b > 0x0f) return -2;
-    value += (b & 0x7f) * 2 ** (7 * i);
+    value += (b & 0x7f) * scale;
     if ((b & 0x80) === 0) return b === 0 && i > 0 ? -3 : value;
+    scale *= 128;
   }
   /* c8 ignore next: the fifth-byte check above makes this unreachable */
   return -2;

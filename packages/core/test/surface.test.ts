@@ -54,6 +54,7 @@ describe('public surface', () => {
       'selectBackend',
       'serializeFormatA',
       'validateKeyContext',
+      'webBackend',
     ]);
   });
 
