@@ -11,6 +11,7 @@
  * @module
  */
 import { encodeBase64 } from './_bytes.js';
+import { plainBytes } from './_gcm.js';
 import type { KeyBlobHeaders } from './_key-blob.js';
 import {
   aplaintextFitsInText,
@@ -21,7 +22,6 @@ import {
   signalOptions,
 } from './_request.js';
 import type { KeyLease, Sealer } from './_sealer.js';
-import { plainBytes } from './aead.js';
 import { aobject, kindOf } from './assert.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';

@@ -124,11 +124,9 @@ let portable: PortableBackend | undefined;
 let fast: AeadBackend | null | undefined;
 let web: WebBackend | null | undefined;
 
-export { plainBytes } from './_gcm.js';
-
 /**
  * Decrypts as `backend.decrypt` does; the built-in fast backend may return a `Buffer` (see
- * {@link plainBytes}).
+ * `plainBytes`).
  * @internal
  */
 export function decryptRaw(

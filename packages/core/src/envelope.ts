@@ -21,11 +21,12 @@
 
 import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
+import { plainBytes } from './_gcm.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
 import { encryptRequest, messageText, requestAad, signalOptions, textOf } from './_request.js';
 import { type CachedLookup, Sealer } from './_sealer.js';
-import { plainBytes, selectBackend } from './aead.js';
+import { selectBackend } from './aead.js';
 import { aboolean, aobject, aoptions, asignal, kindOf } from './assert.js';
 import {
   type DecryptedFields,
