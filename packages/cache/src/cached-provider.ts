@@ -8,7 +8,7 @@
  * deadline orders, expiry) is `_store.ts`; the provider calls (one per key, joined by concurrent
  * misses, adopted into the store when they settle) are `_fetcher.ts`.
  *
- * Hits return the same {@link SharedDataKey} (frozen, read-only, copies out, and not destroyable
+ * Hits return the same `SharedDataKey` (frozen, read-only, copies out, and not destroyable
  * by its holders: the cache keeps the destroy function) through a promise kept on the entry, so a
  * hit creates no promise and awaits nothing (a decrypt hit allocates nothing; an encrypt hit only
  * the array of `Object.keys`). A destroyed key found on a hit path is dropped, never served.
@@ -63,7 +63,7 @@ function count(value: unknown, title: string): number {
 /**
  * A caching {@link KeyProvider}: build it with {@link cachedKeyProvider}.
  *
- * Keys it returns from the cache are {@link SharedDataKey}s: the same object on every hit,
+ * Keys it returns from the cache are `SharedDataKey`s: the same object on every hit,
  * frozen and read-only (`key` is a fresh copy on every read), zeroed by the cache (and only by
  * it) when evicted, expired, cleared or closed. Keys it could not cache (usage over a limit) are plain {@link DataKey}s that
  * belong to the caller.
@@ -151,7 +151,7 @@ export class CachedKeyProvider implements KeyProvider {
    * @param context - The key context (key order does not matter).
    * @param options - `usage` (default one message of unknown size), `signal` (ends this caller's
    *   wait only).
-   * @returns A {@link SharedDataKey} owned by the cache, or, when `usage` alone is over a limit, a
+   * @returns A `SharedDataKey` owned by the cache, or, when `usage` alone is over a limit, a
    *   fresh uncached DataKey owned by the caller.
    * @throws TypeError / RangeError on bad arguments; CacheClosedError after `close()`; the
    *   provider's errors unchanged; KeyProviderError when the provider returns a malformed key.
@@ -228,7 +228,7 @@ export class CachedKeyProvider implements KeyProvider {
    * served when the provider fails transiently.
    * @param encryptedKeys - The blob from a ciphertext (not kept; the cache copies what it needs).
    * @param options - `signal` (ends this caller's wait only).
-   * @returns A {@link SharedDataKey} owned by the cache (or an uncached DataKey the caller owns).
+   * @returns A `SharedDataKey` owned by the cache (or an uncached DataKey the caller owns).
    * @throws TypeError / RangeError on bad arguments; CacheClosedError after `close()`; the
    *   provider's errors unchanged; KeyProviderError when the provider returns a malformed key.
    * @example
@@ -271,7 +271,7 @@ export class CachedKeyProvider implements KeyProvider {
    * and leave everything else to `decryptDataKey` (which counts the miss, fetches, or serves a
    * stale key). Nothing of `encryptedKeys` is kept: the lookup reads it and lets it go.
    * @param encryptedKeys - The blob from a ciphertext (lent for the call; not kept).
-   * @returns A {@link SharedDataKey} owned by the cache, or `undefined`.
+   * @returns A `SharedDataKey` owned by the cache, or `undefined`.
    * @throws TypeError when `encryptedKeys` is not a Uint8Array.
    * @example
    * ```ts
@@ -418,7 +418,7 @@ export class CachedKeyProvider implements KeyProvider {
  *   in any key order. A key created for encryption also serves decryption of its own blob.
  * - Coalesced: concurrent misses for one key share one provider call; a failure reaches the
  *   callers waiting on it and is never cached.
- * - Safe: callers get read-only {@link SharedDataKey}s; evicted, expired and cleared keys are
+ * - Safe: callers get read-only `SharedDataKey`s; evicted, expired and cleared keys are
  *   zeroed; the one expiry timer (default clock only) is unref'd and never keeps a process alive.
  *
  * @param provider - The provider to wrap (a `VaultClient`, a `MemoryKeyProvider`, another cache).

@@ -27,6 +27,7 @@ export { isTransientError } from './transient.js';
  * m.set({ a: '1', b: '2' }, 7);
  * m.get({ b: '2', a: '1' }); // 7
  * ```
+ * @hidden (left out of the API reference)
  */
 export const __TESTS: Readonly<{
   BlobMap: typeof BlobMap;

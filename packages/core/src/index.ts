@@ -3,7 +3,7 @@
  * No I/O, no timers, no static `node:` import: runs in Node, browsers and edge runtimes.
  *
  * This file only composes and re-exports. What it exports is the public API, plus one
- * deliberate way in for this package's own tests ({@link __TESTS}), so that no internal helper
+ * deliberate way in for this package's own tests (`__TESTS`), so that no internal helper
  * has to be exported for a test's sake.
  * @module
  */
@@ -132,6 +132,7 @@ export type {
  * import { __TESTS } from '@vault-envelope/core';
  * __TESTS.decodeBase64Portable('aGk='); // Uint8Array [0x68, 0x69]
  * ```
+ * @hidden (left out of the API reference)
  */
 export const __TESTS: Readonly<{
   decodeBase64Portable: (text: string, title?: string) => Uint8Array;

@@ -67,6 +67,7 @@ import { numberPlaceholders } from './postgres.js';
  * import { __TESTS } from '@vault-envelope/migrate';
  * __TESTS.numberPlaceholders('a = ? AND b = ?'); // 'a = $1 AND b = $2'
  * ```
+ * @hidden (left out of the API reference)
  */
 export const __TESTS: Readonly<{
   Limiter: typeof Limiter;

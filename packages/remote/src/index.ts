@@ -72,6 +72,7 @@ export {
  * const { backoffDelay, resolveRetryOptions } = __TESTS;
  * backoffDelay(1, resolveRetryOptions({ jitter: false }), Math.random); // 250
  * ```
+ * @hidden (left out of the API reference)
  */
 export const __TESTS: Readonly<{
   backoffDelay: typeof backoffDelay;
