@@ -74,7 +74,8 @@ const quantile = (xs, q) => {
  * @param {BenchConfig} config - Sizes, crossover sizes, rounds, round length.
  * @param {{ deadlineMs: number }} limits - How long the whole run may take.
  * @returns {Promise<{ report: BenchReport, timing: WorkerdTiming }>} The report (the browser
- *   bench's shape; rows also carry `callsPerRequest` and `emptyRequestUs`) and how it was timed.
+ *   bench's shape; rows also carry `callsPerRequest`, `requestWorkMs`, the median work of a
+ *   request less the empty one, and `emptyRequestUs`) and how it was timed.
  * @throws {Error} When workerd does not start, the Worker answers an error, a request times out
  *   or the deadline passes.
  * @example
@@ -116,21 +117,37 @@ export async function runWorkerdBench(code, config, limits) {
     return { us, insideMs: r.insideMs };
   };
   /**
-   * Calls per request for about `ms` of work, by doubling from 1 (the warm-up too).
+   * The median work (µs) of three requests of `n` calls.
+   * @param {Key} key
+   * @param {number} n
+   * @param {number} emptyUs
+   * @returns {Promise<number>}
+   */
+  const work3 = async (key, n, emptyUs) => {
+    const nets = [];
+    for (let i = 0; i < 3; i++) nets.push((await timed(key, n)).us - emptyUs);
+    return median(nets);
+  };
+  /**
+   * Calls per request for about `ms` of work: doubling from 1 (the warm-up too) until one request
+   * reaches `ms`, then twice the median of three requests at the estimate, so that one slow
+   * request during the warm-up (a collection, a first call that builds tables) can not leave `n`
+   * far too small.
    * @param {Key} key
    * @param {number} ms
    * @param {number} emptyUs
    * @returns {Promise<number>}
    */
   const calibrate = async (key, ms, emptyUs) => {
+    const estimate = (/** @type {number} */ n, /** @type {number} */ net) =>
+      Math.min(MAX_CALLS, Math.max(1, Math.round((ms * 1000 * n) / Math.max(net, 1))));
     let n = 1;
-    for (let step = 0; step <= 20; step++) {
+    for (let step = 0; step < 20; step++) {
       const net = (await timed(key, n)).us - emptyUs;
-      if (net >= ms * 1000 || n >= MAX_CALLS) {
-        return Math.min(MAX_CALLS, Math.max(1, Math.round((ms * 1000 * n) / Math.max(net, 1))));
-      }
+      if (net >= ms * 1000) break;
       n *= 2;
     }
+    for (let i = 0; i < 2; i++) n = estimate(n, await work3(key, n, emptyUs));
     return n;
   };
   /** @type {{ net: number, insideMs: number }[]} */
@@ -142,7 +159,7 @@ export async function runWorkerdBench(code, config, limits) {
    * @param {string[]} ids
    * @param {number} ms
    * @param {number} emptyUs - The empty request before the run, for calibration.
-   * @returns {Promise<{ per: Map<string, number[]>, calls: Map<string, number>, emptyUs: number }>}
+   * @returns {Promise<{ per: Map<string, number[]>, calls: Map<string, number>, workMs: Map<string, number>, emptyUs: number }>}
    */
   const timeGroup = async (at, ids, ms, emptyUs) => {
     /** @type {Map<string, number>} */
@@ -167,15 +184,18 @@ export async function runWorkerdBench(code, config, limits) {
     const empty = median(empties);
     /** @type {Map<string, number[]>} */
     const per = new Map();
+    /** @type {Map<string, number>} */
+    const workMs = new Map();
     for (const [id, ss] of samples) {
       per.set(
         id,
         ss.map((s) => (s.us - empty) / s.n),
       );
+      workMs.set(id, median(ss.map((s) => (s.us - empty) / 1000)));
       for (const s of ss)
         if (s.us - empty >= CLOCK_CHECK_FROM_US) clock.push({ net: s.us - empty, insideMs: s.insideMs });
     }
-    return { per, calls, emptyUs: empty };
+    return { per, calls, workMs, emptyUs: empty };
   };
 
   try {
@@ -209,6 +229,7 @@ export async function runWorkerdBench(code, config, limits) {
               medianUs: median(roundsUs),
               roundsUs,
               callsPerRequest: g.calls.get(id),
+              requestWorkMs: g.workMs.get(id),
               emptyRequestUs: g.emptyUs,
             }),
           );
@@ -232,6 +253,7 @@ export async function runWorkerdBench(code, config, limits) {
             subtleUs: median(g.per.get('subtle') ?? []),
             nobleUs: median(g.per.get('noble') ?? []),
             callsPerRequest: Object.fromEntries(g.calls),
+            requestWorkMs: Object.fromEntries(g.workMs),
             emptyRequestUs: g.emptyUs,
           }),
         );
