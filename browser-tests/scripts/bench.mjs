@@ -24,10 +24,10 @@ import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { formatReport, targetsJson } from './bench-report.mjs';
 import { runWorkerdBench } from './bench-workerd.mjs';
+import { buildBundle, CORE_NODE_MODULES } from './bundle.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -49,24 +49,13 @@ const config = quick
 const suffix = quick ? '-quick' : '';
 
 /**
- * Bundles one entry of `src/` for browsers.
+ * Bundles one entry of `src/` for browsers, with the checks of the test bundles (only our
+ * packages and their dependencies, no `node:` import, no `require`).
  * @param {string} entry - The entry, relative to the package.
  * @returns {Promise<string>} The ES module.
  */
 async function bundle(entry) {
-  const built = await esbuild.build({
-    entryPoints: [join(here, entry)],
-    absWorkingDir: here,
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    // The raw baseline's @noble/ciphers: the copy core depends on.
-    nodePaths: [fileURLToPath(new URL('../../packages/core/node_modules', import.meta.url))],
-  });
-  return built.outputFiles[0]?.text ?? '';
+  return (await buildBundle({ entry: join(here, entry), nodePaths: [CORE_NODE_MODULES] })).code;
 }
 
 /**
