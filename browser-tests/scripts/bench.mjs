@@ -1,14 +1,22 @@
 // @ts-check
 /**
- * `pnpm bench:browser`: the browser bench (src/bench.ts) in headless Chromium from Debian
- * (`/usr/bin/chromium`, driven by playwright-core; never a Playwright download). Builds the
- * bench bundle with esbuild for browsers (core through its `exports` map, as an application
- * gets it; @noble/ciphers for the raw baseline from core's own dependency), serves it from
- * 127.0.0.1 (a secure context, so `crypto.subtle` is there), runs it, prints the tables and the
- * targets, and writes `bench/results/browser.json` and `browser.txt`.
+ * `pnpm bench:browser`: the browser bench in headless Chromium, then in workerd (the Cloudflare
+ * Workers runtime). The same contenders (`src/bench.ts`: the Envelope on 'auto' and 'portable'
+ * against raw crypto.subtle and raw @noble/ciphers), sizes and targets in both.
  *
- *   pnpm bench:browser               # 256 B to 1 MiB, 15 rounds of 40 ms
- *   pnpm bench:browser -- --quick    # 256 B and 1 MiB, 7 rounds
+ * Chromium: Debian's `/usr/bin/chromium`, driven by playwright-core (never a Playwright
+ * download), a page on 127.0.0.1 (a secure context, so `crypto.subtle` is there) that runs and
+ * times the bench itself (`runBench`). workerd: the Worker of `src/bench-worker.ts`, timed from
+ * Node because a Worker's clock does not move while it computes (`scripts/bench-workerd.mjs`).
+ * Both bundles are built with esbuild for browsers (core through its `exports` map, as an
+ * application gets it; @noble/ciphers for the raw baseline from core's own dependency).
+ *
+ * Prints the tables and the targets and writes `bench/results/browser.json` and `browser.txt`
+ * (Chromium), `workerd.json` and `workerd.txt` (workerd).
+ *
+ *   pnpm bench:browser                      # both runtimes, 32 B to 1 MiB, 15 rounds of 40 ms
+ *   pnpm bench:browser -- --quick           # 256 B and 1 MiB, 7 rounds of 30 ms
+ *   pnpm bench:browser -- --only=workerd    # one runtime (or --only=chromium)
  * @module
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,12 +24,20 @@ import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
+import { formatReport, targetsJson } from './bench-report.mjs';
+import { runWorkerdBench } from './bench-workerd.mjs';
+import { buildBundle, CORE_NODE_MODULES } from './bundle.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (onlyArg !== undefined && onlyArg !== 'chromium' && onlyArg !== 'workerd') {
+  throw new TypeError(`--only must be chromium or workerd, got ${JSON.stringify(onlyArg)}`);
+}
+const runtimes = onlyArg === undefined ? ['chromium', 'workerd'] : [onlyArg];
+/** @type {import('../src/bench.js').BenchConfig} */
 const config = quick
   ? { sizes: [256, 1 << 20], crossoverSizes: [0, 256, 4096], rounds: 7, roundMs: 30 }
   : {
@@ -30,185 +46,147 @@ const config = quick
       rounds: 15,
       roundMs: 40,
     };
-
-const built = await esbuild.build({
-  entryPoints: [join(here, 'src/bench.ts')],
-  absWorkingDir: here,
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  write: false,
-  logLevel: 'silent',
-  // The raw baseline's @noble/ciphers: the copy core depends on.
-  nodePaths: [fileURLToPath(new URL('../../packages/core/node_modules', import.meta.url))],
-});
-const code = built.outputFiles[0]?.text ?? '';
-
-const files = new Map([
-  [
-    '/',
-    [
-      'text/html; charset=utf-8',
-      '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/main.js"></script>',
-    ],
-  ],
-  [
-    '/main.js',
-    [
-      'text/javascript',
-      "import { runBench } from './bench.js'; window.runBench = runBench; document.title = 'ready';",
-    ],
-  ],
-  ['/bench.js', ['text/javascript', code]],
-]);
-const server = createServer((req, res) => {
-  const f = files.get(new URL(req.url ?? '/', 'http://x').pathname);
-  if (f === undefined) {
-    res.writeHead(404).end();
-    return;
-  }
-  res
-    .writeHead(200, {
-      'content-type': f[0],
-      'content-security-policy': "default-src 'none'; script-src 'self'",
-    })
-    .end(f[1]);
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-const address = server.address();
-const port = typeof address === 'object' && address !== null ? address.port : 0;
-
-const profile = mkdtempSync(join(tmpdir(), 'vault-envelope-bench-'));
-const loadStart = loadavg()[0] ?? 0;
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  timeout: 60_000,
-});
-/** @type {import('../src/bench.js').BenchReport} */
-let report;
-try {
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/`);
-  await page.waitForFunction(() => document.title === 'ready');
-  report = await page.evaluate((c) => /** @type {any} */ (window).runBench(c), config);
-} finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-  server.close();
-}
-const loadEnd = loadavg()[0] ?? 0;
-
-/** @param {number} us */
-const fmt = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 2 : 1)} µs`);
-/** @param {number[]} xs */
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? Number.NaN) + (s[m] ?? Number.NaN)) / 2;
-};
-/**
- * `of`'s throughput over `over`'s, paired by round.
- * @param {string} op @param {number} size @param {string} of @param {string} over
- * @returns {number | null}
- */
-function paired(op, size, of, over) {
-  const a = report.rows.find((r) => r.op === op && r.size === size && r.id === of);
-  const b = report.rows.find((r) => r.op === op && r.size === size && r.id === over);
-  if (a === undefined || b === undefined) return null;
-  return median(a.roundsUs.map((us, i) => /** @type {number} */ (b.roundsUs[i]) / us));
-}
-/** @type {string[]} */
-const lines = [];
-const out = (s = '') => lines.push(s);
-out(`browser bench: ${report.userAgent}`);
-out(
-  `Envelope backend 'auto' picked: ${report.backend}; load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end`,
-);
-out(
-  `rounds ${config.rounds} × ${config.roundMs} ms per contender, interleaved; medians; ratios paired by round`,
-);
-if (report.invalid.length > 0) out(`INVALID: ${report.invalid.join('; ')}`);
-out();
-out(
-  'size      op       Envelope (auto)  Envelope (portable)  raw WebCrypto  raw noble   auto/raw WebCrypto  auto/raw noble  portable/raw noble',
-);
-for (const size of config.sizes) {
-  for (const op of ['encrypt', 'decrypt']) {
-    /** @param {string} id */
-    const t = (id) =>
-      fmt(report.rows.find((r) => r.op === op && r.size === size && r.id === id)?.medianUs ?? Number.NaN);
-    /** @param {string} a @param {string} b */
-    const x = (a, b) => `${paired(op, size, a, b)?.toFixed(2)}×`;
-    out(
-      `${String(size).padEnd(9)} ${op.padEnd(8)} ${t('envelope-auto').padStart(15)}  ${t('envelope-portable').padStart(19)}  ${t('raw-webcrypto').padStart(13)}  ${t('raw-noble').padStart(9)}   ${x('envelope-auto', 'raw-webcrypto').padStart(18)}  ${x('envelope-auto', 'raw-noble').padStart(14)}  ${x('envelope-portable', 'raw-noble').padStart(18)}`,
-    );
-  }
-}
-out();
-out(
-  'crossover: raw crypto.subtle (awaited one call at a time) against raw @noble/ciphers, no base64, no layout',
-);
-out('size      op       subtle     noble      noble/subtle');
-for (const c of report.crossover) {
-  out(
-    `${String(c.size).padEnd(9)} ${c.op.padEnd(8)} ${fmt(c.subtleUs).padStart(9)}  ${fmt(c.nobleUs).padStart(9)}  ${(c.nobleUs / c.subtleUs).toFixed(1).padStart(11)}×`,
-  );
-}
-const slower = report.crossover.filter((c) => c.subtleUs > c.nobleUs);
-out(
-  slower.length === 0
-    ? 'WebCrypto was faster at every size measured: the crossover is 0 (every message goes through WebCrypto).'
-    : `noble was faster at: ${slower.map((c) => `${c.op} ${c.size} B`).join(', ')}`,
-);
-out();
-/** @type {{ name: string, got: number | null, want: number }[]} */
-const targets = [
-  {
-    name: 'Envelope (auto), 1 MiB, encrypt, over raw crypto.subtle',
-    got: paired('encrypt', 1 << 20, 'envelope-auto', 'raw-webcrypto'),
-    want: 0.9,
-  },
-  {
-    name: 'Envelope (auto), 1 MiB, decrypt, over raw crypto.subtle',
-    got: paired('decrypt', 1 << 20, 'envelope-auto', 'raw-webcrypto'),
-    want: 0.9,
-  },
-  {
-    name: 'Envelope (auto), 256 B, encrypt, over raw @noble/ciphers',
-    got: paired('encrypt', 256, 'envelope-auto', 'raw-noble'),
-    want: 0.9,
-  },
-  {
-    name: 'Envelope (auto), 256 B, decrypt, over raw @noble/ciphers',
-    got: paired('decrypt', 256, 'envelope-auto', 'raw-noble'),
-    want: 0.9,
-  },
-];
-out('targets');
-for (const { name, got, want } of targets) {
-  out(
-    `${name.padEnd(60)} >= ${want}  ${got === null ? 'not measured' : `${got.toFixed(2)}×  ${got >= want ? 'met' : 'MISSED'}`}`,
-  );
-}
-const text = `${lines.join('\n')}\n`;
-process.stdout.write(text);
-mkdirSync(results, { recursive: true });
 const suffix = quick ? '-quick' : '';
-writeFileSync(
-  join(results, `browser${suffix}.json`),
-  `${JSON.stringify({ date: new Date().toISOString(), config, loadAverage: { start: loadStart, end: loadEnd }, ...report, targets: targets.map(({ name, got, want }) => ({ name, want, got, met: got === null ? null : got >= want })) }, null, 2)}\n`,
-);
-writeFileSync(join(results, `browser${suffix}.txt`), text);
-if (report.invalid.length > 0) process.exitCode = 1;
+
+/**
+ * Bundles one entry of `src/` for browsers, with the checks of the test bundles (only our
+ * packages and their dependencies, no `node:` import, no `require`).
+ * @param {string} entry - The entry, relative to the package.
+ * @returns {Promise<string>} The ES module.
+ */
+async function bundle(entry) {
+  return (await buildBundle({ entry: join(here, entry), nodePaths: [CORE_NODE_MODULES] })).code;
+}
+
+/**
+ * Prints and writes one runtime's results.
+ * @param {string} name - `browser` or `workerd` (the file names).
+ * @param {string} text - The text report.
+ * @param {object} json - The JSON report.
+ */
+function write(name, text, json) {
+  process.stdout.write(`${text}\n`);
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, `${name}${suffix}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(results, `${name}${suffix}.txt`), text);
+}
+
+/**
+ * The bench in headless Chromium, timed in the page.
+ * @returns {Promise<import('../src/bench.js').BenchReport>} The report.
+ */
+async function chromiumBench() {
+  const code = await bundle('src/bench.ts');
+  const files = new Map([
+    [
+      '/',
+      [
+        'text/html; charset=utf-8',
+        '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/main.js"></script>',
+      ],
+    ],
+    [
+      '/main.js',
+      [
+        'text/javascript',
+        "import { runBench } from './bench.js'; window.runBench = runBench; document.title = 'ready';",
+      ],
+    ],
+    ['/bench.js', ['text/javascript', code]],
+  ]);
+  const server = createServer((req, res) => {
+    const f = files.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (f === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res
+      .writeHead(200, {
+        'content-type': f[0],
+        'content-security-policy': "default-src 'none'; script-src 'self'",
+      })
+      .end(f[1]);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const profile = mkdtempSync(join(tmpdir(), 'vault-envelope-bench-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      timeout: 60_000,
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => document.title === 'ready');
+      return await page.evaluate((c) => /** @type {any} */ (window).runBench(c), config);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+    server.close();
+  }
+}
+
+if (runtimes.includes('chromium')) {
+  const loadStart = loadavg()[0] ?? 0;
+  const report = await chromiumBench();
+  const loadEnd = loadavg()[0] ?? 0;
+  const text = formatReport(report, config.sizes, [
+    `browser bench: ${report.userAgent}`,
+    `Envelope backend 'auto' picked: ${report.backend}; load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end`,
+    `rounds ${config.rounds} × ${config.roundMs} ms per contender, interleaved; medians; ratios paired by round`,
+  ]);
+  write('browser', text, {
+    date: new Date().toISOString(),
+    config,
+    loadAverage: { start: loadStart, end: loadEnd },
+    ...report,
+    targets: targetsJson(report),
+  });
+  if (report.invalid.length > 0) process.exitCode = 1;
+}
+
+if (runtimes.includes('workerd')) {
+  const code = await bundle('src/bench-worker.ts');
+  const loadStart = loadavg()[0] ?? 0;
+  const { report, timing } = await runWorkerdBench(code, config, {
+    deadlineMs: quick ? 10 * 60_000 : 30 * 60_000,
+  });
+  const loadEnd = loadavg()[0] ?? 0;
+  const { requests, frozen, insideOverOutside } = timing.insideClock;
+  const clock =
+    frozen === requests
+      ? `frozen: it read 0 ms in all ${requests} requests of at least 10 ms of work`
+      : `moved in ${requests - frozen} of ${requests} requests of at least 10 ms of work (whole milliseconds), median ${insideOverOutside?.toFixed(3)} of Node's`;
+  const text = formatReport(report, config.sizes, [
+    `workerd bench: workerd ${timing.workerdVersion}, compatibility date ${timing.compatibilityDate}, no nodejs_compat; navigator.userAgent ${report.userAgent}`,
+    `Envelope backend 'auto' picked: ${report.backend}; load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end`,
+    `timed from Node: a request runs one contender N times in the Worker (each call awaited), N calibrated for about ${config.roundMs} ms (crossover ${config.roundMs / 2} ms); time per call = (request wall time by process.hrtime - median empty request of the same rounds, N = 0) / N; empty request ${timing.emptyRequestUs.toFixed(0)} µs before the run`,
+    `rounds ${config.rounds} per contender, interleaved with the empty request; medians; ratios paired by round`,
+    `the Worker's own Date.now() around its loop: ${clock}`,
+  ]);
+  write('workerd', text, {
+    date: new Date().toISOString(),
+    runtime: 'workerd',
+    config,
+    timing,
+    loadAverage: { start: loadStart, end: loadEnd },
+    ...report,
+    targets: targetsJson(report),
+  });
+  if (report.invalid.length > 0) process.exitCode = 1;
+}

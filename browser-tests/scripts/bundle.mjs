@@ -33,6 +33,12 @@ export const ALLOWED_PACKAGES = Object.freeze([
 ]);
 
 /**
+ * Where the bench bundles find @noble/ciphers for their raw baseline: the copy core depends on
+ * (this package does not depend on it itself).
+ */
+export const CORE_NODE_MODULES = fileURLToPath(new URL('../../packages/core/node_modules', import.meta.url));
+
+/**
  * @typedef {object} Bundle
  * @property {string} code - The bundled ES module.
  * @property {string[]} packages - The packages whose files went into it, sorted.
@@ -61,8 +67,10 @@ export function packageOf(input) {
 
 /**
  * Bundles one entry for browsers.
- * @param {{ entry?: string, contents?: string, minify?: boolean }} [options] - An entry file, or
- *   the entry's source text (resolved from this package's directory); `minify` for the size check.
+ * @param {{ entry?: string, contents?: string, minify?: boolean, nodePaths?: string[] }} [options] -
+ *   An entry file, or the entry's source text (resolved from this package's directory); `minify`
+ *   for the size check; `nodePaths`, more directories to resolve packages from (the benches give
+ *   {@link CORE_NODE_MODULES}).
  * @returns {Promise<Bundle>} The bundle and what went into it.
  * @throws {Error} When esbuild fails (an unresolvable `node:` import among others), or an input
  *   comes from a package outside {@link ALLOWED_PACKAGES}, or the output calls `require`.
@@ -72,7 +80,7 @@ export function packageOf(input) {
  * ```
  */
 export async function buildBundle(options = {}) {
-  const { entry = CHECKS_ENTRY, contents, minify = false } = options;
+  const { entry = CHECKS_ENTRY, contents, minify = false, nodePaths = [] } = options;
   const result = await esbuild.build({
     ...(contents === undefined
       ? { entryPoints: [entry] }
@@ -83,6 +91,7 @@ export async function buildBundle(options = {}) {
     format: 'esm',
     target: 'es2022',
     minify,
+    nodePaths,
     write: false,
     metafile: true,
     legalComments: 'none',

@@ -12,7 +12,11 @@
  * Each contender of one size and direction is timed in the same interleaved rounds (the order
  * rotates every round); a round's value is the time per call over a batch of calls lasting about
  * `roundMs`; every ratio is the median over rounds of the ratio within a round. Before timing,
- * every contender's message must decrypt with every other contender.
+ * every contender's message must decrypt with every other contender, and a message with one bit
+ * flipped must be refused by every contender.
+ *
+ * The contenders, the validation and the crossover's operations are exported for the workerd
+ * bench (`bench-worker.ts`), which runs the very same code in a Worker and is timed from outside.
  * @module
  */
 import { gcm } from '@noble/ciphers/aes.js';
@@ -53,11 +57,18 @@ export interface BenchReport {
   invalid: string[];
 }
 
-type Cipher = {
+/** One contender: a string in, a format A message in base64 out, and back. */
+export interface Contender {
   id: string;
   encrypt(plaintext: string): Promise<string> | string;
   decrypt(message: string): Promise<string> | string;
-};
+}
+
+/** A timed operation of the crossover: raw `crypto.subtle` or raw noble, one call. */
+export interface CrossoverOp {
+  id: 'subtle' | 'noble';
+  op: () => unknown;
+}
 
 const IV = 12;
 const TAG = 16;
@@ -77,8 +88,16 @@ function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The plaintext of `size` ASCII bytes the Node bench uses too. */
-function plaintextOf(size: number): string {
+/**
+ * The plaintext of `size` ASCII bytes the Node bench uses too.
+ * @param size - Its length in bytes (and characters).
+ * @returns The plaintext.
+ * @example
+ * ```ts
+ * plaintextOf(4); // 'ahov'
+ * ```
+ */
+export function plaintextOf(size: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ ';
   let s = '';
   for (let i = 0; i < size; i++) s += alphabet[(i * 7 + (i >> 6)) % alphabet.length];
@@ -133,7 +152,17 @@ function pinned(key: Uint8Array, blob: Uint8Array): KeyProvider {
   };
 }
 
-async function ciphers(): Promise<{ list: Cipher[]; backend: string }> {
+/**
+ * The four contenders under one fresh random key: the Envelope on `'auto'` and on `'portable'`
+ * (a provider that always answers the key, the ideal cache), and the same job by hand with
+ * `crypto.subtle` (a CryptoKey imported once) and with @noble/ciphers.
+ * @returns The contenders and the backend `'auto'` picked.
+ * @example
+ * ```ts
+ * const { list, backend } = await contenders();
+ * ```
+ */
+export async function contenders(): Promise<{ list: Contender[]; backend: string }> {
   const key = randomBytes(32);
   const blob = new Uint8Array(110);
   blob.set(te.encode('WOS.EKM.v1\0'));
@@ -187,6 +216,99 @@ async function ciphers(): Promise<{ list: Cipher[]; backend: string }> {
   };
 }
 
+/** `message` (base64) with the low bit of byte `at` flipped. */
+function flipped(message: string, at: number): string {
+  const b = fromBase64(message);
+  b[at]! ^= 1;
+  return toBase64(b);
+}
+
+/** Whether `decrypt` refuses `message` (throws or rejects). */
+async function refuses(c: Contender, message: string): Promise<boolean> {
+  try {
+    await c.decrypt(message);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Bench only what works: every contender encrypts `plaintext`, every contender must read every
+ * contender's message back to `plaintext`, and must refuse it with one bit flipped in the tag and,
+ * when there is a ciphertext, in its last byte.
+ * @param list - The contenders.
+ * @param plaintext - The plaintext of this size.
+ * @returns The message of `raw-webcrypto` (the one every decrypt is timed on) and what failed.
+ * @throws {Error} When there is no `raw-webcrypto` contender.
+ * @example
+ * ```ts
+ * const { shared, invalid } = await validate((await contenders()).list, plaintextOf(256));
+ * ```
+ */
+export async function validate(
+  list: readonly Contender[],
+  plaintext: string,
+): Promise<{ shared: string; invalid: string[] }> {
+  const size = te.encode(plaintext).length;
+  const invalid: string[] = [];
+  const messages = new Map<string, string>();
+  for (const c of list) messages.set(c.id, await c.encrypt(plaintext));
+  for (const c of list) {
+    for (const [from, m] of messages) {
+      let ok = false;
+      try {
+        ok = (await c.decrypt(m)) === plaintext;
+      } catch {
+        ok = false;
+      }
+      if (!ok) invalid.push(`${c.id} reading ${from} at ${size} B`);
+      if (!(await refuses(c, flipped(m, IV)))) {
+        invalid.push(`${c.id} accepting ${from}'s with a flipped tag at ${size} B`);
+      }
+      if (size > 0 && !(await refuses(c, flipped(m, fromBase64(m).length - 1)))) {
+        invalid.push(`${c.id} accepting ${from}'s with a flipped ciphertext at ${size} B`);
+      }
+    }
+  }
+  const shared = messages.get('raw-webcrypto');
+  if (shared === undefined) throw new Error('the contenders must include raw-webcrypto');
+  return { shared, invalid };
+}
+
+/**
+ * The crossover's operations under one fresh random key: raw `crypto.subtle` (a CryptoKey
+ * imported once, one call awaited) and raw @noble/ciphers, on random bytes with one fixed IV, no
+ * base64 and no layout.
+ * @returns A function giving, for a size, both contenders of each direction.
+ * @example
+ * ```ts
+ * const at = (await crossoverOps())(256);
+ * await at.encrypt[0].op();
+ * ```
+ */
+export async function crossoverOps(): Promise<
+  (size: number) => { encrypt: CrossoverOp[]; decrypt: CrossoverOp[] }
+> {
+  const key = randomBytes(32);
+  const ck = await crypto.subtle.importKey('raw', key.slice(), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  return (size) => {
+    const pt = randomBytes(size);
+    const iv = randomBytes(IV);
+    const sealed = gcm(key, iv).encrypt(pt);
+    return {
+      encrypt: [
+        { id: 'subtle', op: () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, ck, pt) },
+        { id: 'noble', op: () => gcm(key, iv).encrypt(pt) },
+      ],
+      decrypt: [
+        { id: 'subtle', op: () => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, ck, sealed) },
+        { id: 'noble', op: () => gcm(key, iv).decrypt(sealed) },
+      ],
+    };
+  };
+}
+
 /** Microseconds per call of `op`, run `n` times, each awaited (a sync result awaits nothing). */
 async function perCall(op: () => unknown, n: number): Promise<number> {
   const t0 = performance.now();
@@ -236,25 +358,13 @@ async function timeGroup(ops: { id: string; op: () => unknown }[], rounds: numbe
  * ```
  */
 export async function runBench(config: BenchConfig): Promise<BenchReport> {
-  const { list, backend } = await ciphers();
+  const { list, backend } = await contenders();
   const rows: BenchRow[] = [];
   const invalid = new Set<string>();
   for (const size of config.sizes) {
     const pt = plaintextOf(size);
-    const messages = new Map<string, string>();
-    for (const c of list) messages.set(c.id, await c.encrypt(pt));
-    for (const c of list) {
-      for (const [from, m] of messages) {
-        let ok = false;
-        try {
-          ok = (await c.decrypt(m)) === pt;
-        } catch {
-          ok = false;
-        }
-        if (!ok) invalid.add(`${c.id} reading ${from} at ${size} B`);
-      }
-    }
-    const shared = messages.get('raw-webcrypto')!;
+    const { shared, invalid: bad } = await validate(list, pt);
+    for (const b of bad) invalid.add(b);
     for (const op of ['encrypt', 'decrypt'] as const) {
       const per = await timeGroup(
         list.map((c) => ({ id: c.id, op: op === 'encrypt' ? () => c.encrypt(pt) : () => c.decrypt(shared) })),
@@ -264,31 +374,12 @@ export async function runBench(config: BenchConfig): Promise<BenchReport> {
       for (const [id, roundsUs] of per) rows.push({ op, size, id, medianUs: median(roundsUs), roundsUs });
     }
   }
-  const key = randomBytes(32);
-  const ck = await crypto.subtle.importKey('raw', key.slice(), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const crossoverAt = await crossoverOps();
   const crossover: BenchReport['crossover'] = [];
   for (const size of config.crossoverSizes) {
-    const pt = randomBytes(size);
-    const iv = randomBytes(IV);
-    const sealed = gcm(key, iv).encrypt(pt);
+    const at = crossoverAt(size);
     for (const op of ['encrypt', 'decrypt'] as const) {
-      const per = await timeGroup(
-        [
-          {
-            id: 'subtle',
-            op:
-              op === 'encrypt'
-                ? () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, ck, pt)
-                : () => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, ck, sealed),
-          },
-          {
-            id: 'noble',
-            op: op === 'encrypt' ? () => gcm(key, iv).encrypt(pt) : () => gcm(key, iv).decrypt(sealed),
-          },
-        ],
-        config.rounds,
-        config.roundMs / 2,
-      );
+      const per = await timeGroup(at[op], config.rounds, config.roundMs / 2);
       crossover.push({ op, size, subtleUs: median(per.get('subtle')!), nobleUs: median(per.get('noble')!) });
     }
   }
