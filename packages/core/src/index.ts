@@ -8,7 +8,7 @@
  * @module
  */
 
-import { decodeBase64Portable, decodePublicBase64 } from './_bytes.js';
+import { decodeBase64Portable, decodePublicBase64, utf8LengthPortable } from './_bytes.js';
 import { SCRATCH_SIZE } from './_sealer.js';
 
 export { decodeBase64, encodeBase64 } from './_bytes.js';
@@ -126,6 +126,8 @@ export type {
  * - `decodePublicBase64`: the decoder for ciphertexts, whose result may be a view into Node's
  *   shared Buffer pool (never for secrets).
  * - `SCRATCH_SIZE`: the size of the Envelope's scratch buffers, so tests can aim at both sides of it.
+ * - `utf8LengthPortable`: the UTF-8 length used where `Buffer` is missing (chunked `encodeInto`);
+ *   tests check it against `TextEncoder.encode` on any string, lone surrogates included.
  *
  * @example
  * ```ts
@@ -138,8 +140,10 @@ export const __TESTS: Readonly<{
   decodeBase64Portable: (text: string, title?: string) => Uint8Array;
   decodePublicBase64: (text: string, title?: string) => Uint8Array;
   SCRATCH_SIZE: number;
+  utf8LengthPortable: (text: string) => number;
 }> = /* @__PURE__ */ Object.freeze({
   decodeBase64Portable,
   decodePublicBase64,
   SCRATCH_SIZE,
+  utf8LengthPortable,
 });

@@ -236,6 +236,33 @@ describe('strict base64', () => {
     );
   });
 
+  test('the portable UTF-8 length equals TextEncoder.encode on any string, across chunk boundaries (property)', () => {
+    // Used where Buffer is missing; it encodes 16 KiB at a time, so long strings of multi-byte
+    // characters and surrogate pairs (lone ones included) cross chunk boundaries here.
+    const { utf8LengthPortable } = __TESTS;
+    const encoder = new TextEncoder();
+    const unit = fc.oneof(
+      fc.constantFrom('a', '\u00e9', '\u20ac', '\u{1F600}', '\ud800', '\udc00', '\u0000'),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+    );
+    const texts = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 64 }),
+      fc
+        .tuple(fc.integer({ min: 16_380, max: 16_390 }), unit, fc.nat({ max: 3 }))
+        .map(([n, u, k]) => 'x'.repeat(n) + u.repeat(k + 1) + 'y'),
+      fc
+        .tuple(fc.array(unit, { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 12_000 }))
+        .map(([us, n]) => us.join('').repeat(n)),
+    );
+    fc.assert(
+      fc.property(texts, (t) => {
+        expect(utf8LengthPortable(t)).toBe(encoder.encode(t).length);
+      }),
+      { numRuns: 300 },
+    );
+    expect(utf8LengthPortable('')).toBe(0);
+  });
+
   test('round trips any bytes, and equals Buffer encoding', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {

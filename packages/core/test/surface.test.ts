@@ -64,6 +64,7 @@ describe('public surface', () => {
       'SCRATCH_SIZE',
       'decodeBase64Portable',
       'decodePublicBase64',
+      'utf8LengthPortable',
     ]);
     expect(() => {
       (core.__TESTS as { SCRATCH_SIZE: number }).SCRATCH_SIZE = 1;
