@@ -322,11 +322,17 @@ async function perCall(op: () => unknown, n: number): Promise<number> {
 /** Enough calls for about `ms` milliseconds, found by doubling (the warm-up too). */
 async function calibrate(op: () => unknown, ms: number): Promise<number> {
   let n = 1;
+  let us: number;
   for (;;) {
-    const us = await perCall(op, n);
-    if (us * n >= ms * 1000 || n >= 1 << 20) return Math.max(1, Math.round((ms * 1000) / us));
+    us = await perCall(op, n);
+    if (us * n >= ms * 1000 || n >= 1 << 20) break;
     n *= 2;
   }
+  // One slow (cold) batch can stop the doubling early and leave a round with a handful of
+  // calls: time three batches at the estimate and size the rounds on their median.
+  const estimate = Math.max(1, Math.min(1 << 20, Math.round((ms * 1000) / us)));
+  const again = [await perCall(op, estimate), await perCall(op, estimate), await perCall(op, estimate)];
+  return Math.max(1, Math.min(1 << 20, Math.round((ms * 1000) / median(again))));
 }
 
 const median = (xs: number[]): number => {

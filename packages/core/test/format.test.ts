@@ -236,9 +236,9 @@ describe('strict base64', () => {
     );
   });
 
-  test('the portable UTF-8 length equals TextEncoder.encode on any string, across chunk boundaries (property)', () => {
-    // Used where Buffer is missing; it encodes 16 KiB at a time, so long strings of multi-byte
-    // characters and surrogate pairs (lone ones included) cross chunk boundaries here.
+  test('the portable UTF-8 length equals TextEncoder.encode on any string, across slice boundaries (property)', () => {
+    // Used where Buffer is missing; it encodes 4,096 UTF-16 units at a time, so long strings of
+    // multi-byte characters and surrogate pairs (lone ones included) cross slice boundaries here.
     const { utf8LengthPortable } = __TESTS;
     const encoder = new TextEncoder();
     const unit = fc.oneof(
