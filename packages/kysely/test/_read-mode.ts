@@ -59,10 +59,10 @@ const person = (i: number, org = 'org_1'): Plain => ({
   photo: new Uint8Array([i & 0xff, 7, 8]),
 });
 
-const comparable = (r: Record<string, unknown>) => ({
-  ...r,
-  photo: r.photo instanceof Uint8Array ? [...r.photo] : r.photo,
-});
+const comparable = (r: object) => {
+  const photo = (r as { photo?: unknown }).photo;
+  return { ...r, photo: photo instanceof Uint8Array ? [...photo] : photo };
+};
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
