@@ -45,7 +45,7 @@ import {
   type SQL,
   Table,
 } from 'drizzle-orm';
-import { translate } from './_declare.js';
+import { plaintextColumns, translate } from './_declare.js';
 import { plannedCells, planOf, type Role, walkedCells } from './_results.js';
 import { type ColumnIdentity, columnTitle, EncryptedValue, identityOf } from './_value.js';
 
@@ -236,33 +236,6 @@ export class DrizzleVault {
   destroy(): void {
     this.#tables.destroy();
   }
-}
-
-/**
- * The `allowPlaintext` option as the engine takes it: each column as `table.column` (database
- * names), or the boolean as it is.
- * @throws TypeError on anything but a boolean or an array of encrypted columns of declared tables.
- */
-function plaintextColumns(
-  translated: readonly ReturnType<typeof translate>[],
-  allow: unknown,
-): boolean | string[] {
-  if (typeof allow === 'boolean') return allow;
-  if (!Array.isArray(allow)) {
-    throw new TypeError(
-      `DrizzleVault options.allowPlaintext must be a boolean or an array of encrypted columns, got ${kindOf(allow)}`,
-    );
-  }
-  return allow.map((column: unknown, i) => {
-    const identity = identityOf(column);
-    for (const { decl, roles } of translated) {
-      const role = roles.find(([id, kind]) => id === identity && kind === 'field');
-      if (role !== undefined) return `${decl.table}.${decl.names?.[role[2]] ?? role[2]}`;
-    }
-    throw new TypeError(
-      `DrizzleVault options.allowPlaintext[${i}] must be an encrypted column of a declared table, got ${identity === undefined ? kindOf(column) : `${columnTitle(column)}, which is not one`}`,
-    );
-  });
 }
 
 /** A table's model, or the TypeError of an undeclared table. */

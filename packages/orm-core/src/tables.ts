@@ -284,10 +284,11 @@ export class TenantScope {
    * @param rows - A row or an array of rows; not modified.
    * @param options - `onRowError` (keep the other rows and report each failure), `signal`.
    * @returns Copies with the encrypted columns decrypted (text to strings, bytes to
-   *   Uint8Array); with `onRowError`, without the rows that failed (a single row that failed
-   *   gives undefined).
-   * @throws TypeError when a row has an encrypted column but not its id; RowDecryptionError when
-   *   a value failed and there is no `onRowError`.
+   *   Uint8Array; in the migration read mode, a plaintext of the column's type as it was); with
+   *   `onRowError`, without the rows that failed (a single row that failed gives undefined).
+   * @throws TypeError when a row has an encrypted column but not its id, or a column in the
+   *   migration read mode but not its tenant column; RowDecryptionError when a value failed and
+   *   there is no `onRowError`; what `onPlaintext` throws.
    * @example
    * ```ts
    * const users = await scope.decrypt('users', db.prepare('SELECT * FROM users WHERE org_id = ?').all(orgId));
