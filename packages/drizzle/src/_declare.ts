@@ -3,7 +3,8 @@
  * keys, its columns' database names the names (the field names bound into the AAD), and the
  * encrypted columns are found by their column types. Each declared column is checked to belong
  * to the table (by its config object, which Drizzle's alias proxies pass through), so that a
- * column of another table is a TypeError naming both, at start-up.
+ * column of another table is a TypeError naming both, at start-up; so is each column of the
+ * `allowPlaintext` option, turned into the engine's `table.column` names.
  * @module
  */
 import type { BlindIndex } from '@vault-envelope/core';
@@ -118,4 +119,31 @@ export function translate(
   }
   for (const key of Object.keys(encrypted)) roles.push([identityOf(columns[key])!, 'field', key]);
   return { decl, roles };
+}
+
+/**
+ * The `allowPlaintext` option as the engine takes it: each column as `table.column` (database
+ * names), or the boolean as it is.
+ * @throws TypeError on anything but a boolean or an array of encrypted columns of declared tables.
+ */
+export function plaintextColumns(
+  translated: readonly ReturnType<typeof translate>[],
+  allow: unknown,
+): boolean | string[] {
+  if (typeof allow === 'boolean') return allow;
+  if (!Array.isArray(allow)) {
+    throw new TypeError(
+      `DrizzleVault options.allowPlaintext must be a boolean or an array of encrypted columns, got ${kindOf(allow)}`,
+    );
+  }
+  return allow.map((column: unknown, i) => {
+    const identity = identityOf(column);
+    for (const { decl, roles } of translated) {
+      const role = roles.find(([id, kind]) => id === identity && kind === 'field');
+      if (role !== undefined) return `${decl.table}.${decl.names?.[role[2]] ?? role[2]}`;
+    }
+    throw new TypeError(
+      `DrizzleVault options.allowPlaintext[${i}] must be an encrypted column of a declared table, got ${identity === undefined ? kindOf(column) : `${columnTitle(column)}, which is not one`}`,
+    );
+  });
 }

@@ -11,6 +11,8 @@
 export {
   OrmError,
   type OrmErrorCode,
+  type OrmStats,
+  type PlaintextRead,
   type ReadOptions,
   RowDecryptionError,
   type RowFailure,

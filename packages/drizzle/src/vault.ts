@@ -28,6 +28,8 @@ import {
 import {
   type ContextArgs,
   EncryptedTables,
+  type OrmStats,
+  type PlaintextRead,
   type ReadOptions,
   type TableModel,
   type TenantScope,
@@ -43,7 +45,7 @@ import {
   type SQL,
   Table,
 } from 'drizzle-orm';
-import { translate } from './_declare.js';
+import { plaintextColumns, translate } from './_declare.js';
 import { plannedCells, planOf, type Role, walkedCells } from './_results.js';
 import { type ColumnIdentity, columnTitle, EncryptedValue, identityOf } from './_value.js';
 
@@ -99,6 +101,18 @@ export interface DrizzleVaultOptions {
   keyBlobEncoding?: 'binary' | 'base64-text';
   /** The AES-GCM backend. @default 'auto' */
   backend?: BackendChoice;
+  /**
+   * The migration read mode, for columns being encrypted in place (`vault-envelope migrate
+   * encrypt`): `read` serves a value that is not a ciphertext as it is when its type is the
+   * column's (a string for `encryptedText`, bytes for `encryptedBytes`), counts it
+   * ({@link DrizzleVault.stats}) and reports it (`onPlaintext`), instead of failing its row.
+   * `true` for every encrypted column, or the columns being migrated (`[users.ssn]`). Writes are
+   * unchanged: the columns still refuse plaintext. Turn it off once the backfill is verified.
+   * @default false
+   */
+  allowPlaintext?: boolean | readonly Column[];
+  /** Called for each value served as plaintext: where it was, never the value. */
+  onPlaintext?: (read: PlaintextRead) => void;
 }
 
 /** Options of {@link DrizzleTenant.encrypt}. */
@@ -139,10 +153,12 @@ export class DrizzleVault {
   readonly #roles = new Map<ColumnIdentity, Role>();
 
   /**
-   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`, `backend`.
+   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`,
+   *   `backend`, `allowPlaintext`, `onPlaintext`.
    * @throws TypeError / RangeError naming the table and column on a bad declaration: a table
    *   without encrypted columns, a declared column that is not the table's, no primary key
-   *   and no `id`, a blind index whose source is not encrypted.
+   *   and no `id`, a blind index whose source is not encrypted, an `allowPlaintext` column that
+   *   is not a declared encrypted column.
    */
   constructor(options: DrizzleVaultOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -151,8 +167,14 @@ export class DrizzleVault {
     if (!Array.isArray(options.tables))
       throw new TypeError(`DrizzleVault options.tables must be an array, got ${kindOf(options.tables)}`);
     const translated = options.tables.map((d, i) => ({ table: d?.table, ...translate(d, i) }));
-    const { tables: _, ...rest } = options;
-    this.#tables = new EncryptedTables({ ...rest, tables: translated.map((t) => t.decl) });
+    const { tables: _, allowPlaintext, ...rest } = options;
+    this.#tables = new EncryptedTables({
+      ...rest,
+      tables: translated.map((t) => t.decl),
+      ...(allowPlaintext === undefined
+        ? {}
+        : { allowPlaintext: plaintextColumns(translated, allowPlaintext) }),
+    });
     for (const t of translated) {
       const model = this.#tables.table(t.decl.table);
       this.#byTable.set(t.table, model);
@@ -189,6 +211,19 @@ export class DrizzleVault {
    */
   withoutTenant(): DrizzleTenant {
     return new DrizzleTenant(this.#tables.withoutTenant(), this.#byTable, this.#roles);
+  }
+
+  /**
+   * The vault's counters, over every tenant and read: how many values the migration read mode
+   * (`allowPlaintext`) served as plaintext, in all and per column (`'users.ssn'`).
+   * @returns A snapshot.
+   * @example
+   * ```ts
+   * metrics.gauge('users.plaintext_served', vault.stats().plaintextServed);
+   * ```
+   */
+  stats(): OrmStats {
+    return this.#tables.stats();
   }
 
   /**
@@ -295,14 +330,17 @@ export class DrizzleTenant {
    * key lookup per distinct data key, however many rows share it. Works on select builders
    * (partial selects, renamed keys, joins, aliased tables), inserts, updates and deletes with
    * `returning`, relational queries (`db.query.users.findMany({ with: ... })`), and rows fetched
-   * earlier. Each encrypted column needs its table's id in the result.
+   * earlier. Each encrypted column needs its table's id in the result, and a column in the
+   * migration read mode (the vault's `allowPlaintext`) its table's tenant column too.
    * @param query - A Drizzle query (run here), or a result or its promise.
    * @param options - `onRowError` (keep the other rows, report each failure), `signal`.
-   * @returns The result, decrypted: text columns as strings, bytes columns as Uint8Array. With
+   * @returns The result, decrypted: text columns as strings, bytes columns as Uint8Array (and,
+   *   in the migration read mode, a plaintext of the column's type as it was stored). With
    *   `onRowError`, without the rows that failed (a single row that failed gives undefined).
    * @throws TypeError before the query runs when an encrypted column is selected without its
-   *   table's id or through an SQL expression; RowDecryptionError when a value failed and there
-   *   is no `onRowError`; the query's own errors.
+   *   table's id or through an SQL expression, and after it when a column in the migration read
+   *   mode comes without its row's tenant; RowDecryptionError when a value failed and there is
+   *   no `onRowError`; the query's own errors; what the vault's `onPlaintext` throws.
    * @example
    * ```ts
    * const rows = await v.read(db.select().from(users).where(v.eq(users.emailIdx, 'ada@example.com')));

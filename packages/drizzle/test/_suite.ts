@@ -25,6 +25,7 @@ import { alias as pgAlias } from 'drizzle-orm/pg-core';
 import { alias } from 'drizzle-orm/sqlite-core';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { readModeSuite } from './_read-mode.js';
 import type * as Schema from './_schema-sqlite.js';
 
 /** What the suite needs of a database. */
@@ -714,6 +715,8 @@ export function drizzleSuite(h: Harness): void {
       );
     });
   });
+
+  readModeSuite(h);
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...`. */

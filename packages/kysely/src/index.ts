@@ -13,6 +13,8 @@ export {
   type EncryptedColumnDeclaration,
   OrmError,
   type OrmErrorCode,
+  type OrmStats,
+  type PlaintextRead,
   type ReadOptions,
   RowDecryptionError,
   type RowFailure,

@@ -24,6 +24,7 @@ import {
   DeclarationError,
   EncryptedTables,
   type EncryptedTablesOptions,
+  type OrmStats,
   type ReadOptions,
   type TableModel,
   type TenantScope,
@@ -31,7 +32,10 @@ import {
 import { type Insertable, type Kysely, type KyselyPlugin, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { GuardPlugin, type Runtime, TenantPlugin } from './_plugins.js';
 
-/** Options of {@link KyselyVault}: the engine's, with declarations keyed by column names. */
+/**
+ * Options of {@link KyselyVault}: the engine's, with declarations keyed by column names, and
+ * `allowPlaintext` naming columns as `'table.column'`.
+ */
 export type KyselyVaultOptions = EncryptedTablesOptions;
 
 /** Options of {@link KyselyTenant.encrypt}. */
@@ -64,8 +68,11 @@ export class KyselyVault<DB = Record<string, Record<string, unknown>>> {
   readonly #rt: Runtime;
 
   /**
-   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`, `backend`.
-   * @throws TypeError / RangeError naming the table and key on a bad declaration.
+   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`,
+   *   `backend`, `allowPlaintext` (the migration read mode: `true`, or `['users.ssn', ...]`),
+   *   `onPlaintext`.
+   * @throws TypeError / RangeError naming the table and key on a bad declaration, or an
+   *   `allowPlaintext` name that is not a declared encrypted column.
    */
   constructor(options: KyselyVaultOptions) {
     const tables = new EncryptedTables(options);
@@ -155,6 +162,19 @@ export class KyselyVault<DB = Record<string, Record<string, unknown>>> {
   }
 
   /**
+   * The vault's counters, over every tenant and read: how many values the migration read mode
+   * (`allowPlaintext`) served as plaintext, in all and per column (`'users.ssn'`).
+   * @returns A snapshot.
+   * @example
+   * ```ts
+   * metrics.gauge('users.plaintext_served', vault.stats().plaintextServed);
+   * ```
+   */
+  stats(): OrmStats {
+    return this.#rt.tables.stats();
+  }
+
+  /**
    * Zeroes the per-tenant blind-index keys derived so far.
    * @example
    * ```ts
@@ -221,7 +241,8 @@ export class KyselyTenant<DB = Record<string, Record<string, unknown>>> {
    * This tenant's plugin: decrypts every declared encrypted column of every result row in one
    * batch (one key lookup per distinct data key), and refuses plaintext writes as the guard does.
    * Results of selects (partial, aliased, joined, derived tables and CTEs) and of `returning`
-   * are decrypted; each encrypted column needs its table's id in the result.
+   * are decrypted; each encrypted column needs its table's id in the result, and a column in
+   * the migration read mode (the vault's `allowPlaintext`) its table's tenant column too.
    * @param options - `onRowError` (keep the other rows and report each failure; by default a
    *   failure fails the query), `signal`.
    * @returns A KyselyPlugin: `db.withPlugin(v.plugin())`.

@@ -18,9 +18,11 @@ import {
   type TableDeclaration,
   TenantMismatchError,
 } from '@vault-envelope/kysely';
+import type { TableAdapter } from '@vault-envelope/migrate';
 import fc from 'fast-check';
 import { type Generated, type Kysely, sql } from 'kysely';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { readModeSuite } from './_read-mode.js';
 
 export interface DB {
   users: {
@@ -59,6 +61,8 @@ export interface Harness {
   readonly dialect: 'sqlite' | 'pg';
   /** A Kysely instance with the vault's guard, made for a vault. */
   open(guard: KyselyVault<DB>): Kysely<DB>;
+  /** The migration engine's adapter on the same database. */
+  readonly adapter: TableAdapter;
   exec(sql: string): Promise<void>;
   all(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }
@@ -683,6 +687,8 @@ export function kyselySuite(h: Harness): void {
       );
     });
   });
+
+  readModeSuite(h, h.adapter);
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...`. */

@@ -1,6 +1,7 @@
 // The Kysely suite on PostgreSQL embedded in the process (PGlite, in memory), through the
 // small PGlite dialect of this folder: one instance for the whole file.
 import { PGlite } from '@electric-sql/pglite';
+import { pgliteAdapter } from '@vault-envelope/migrate';
 import { Kysely } from 'kysely';
 import { afterAll } from 'vitest';
 import { PGliteDialect } from './_pglite-dialect.js';
@@ -13,6 +14,7 @@ afterAll(() => client.close());
 kyselySuite({
   name: 'pglite',
   dialect: 'pg',
+  adapter: pgliteAdapter(client),
   open: (vault) => new Kysely<DB>({ dialect: new PGliteDialect(client), plugins: [vault.guard()] }),
   exec: async (sql) => {
     await client.exec(sql);

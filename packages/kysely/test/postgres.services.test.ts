@@ -1,6 +1,7 @@
 // The Kysely suite on a real PostgreSQL server (`pnpm test:services`, Kysely's own
 // PostgresDialect over node-postgres), in a database of its own. Without the server this file
 // fails: it is never skipped.
+import { postgresAdapter } from '@vault-envelope/migrate';
 import { createDatabase, servicesPostgresUrl } from '@vault-envelope/test-services';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -17,6 +18,7 @@ afterAll(() => pool.end());
 kyselySuite({
   name: 'postgres',
   dialect: 'pg',
+  adapter: postgresAdapter(pool),
   open: (vault) => new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [vault.guard()] }),
   exec: async (sql) => {
     await pool.query(sql);

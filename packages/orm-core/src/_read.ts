@@ -6,7 +6,9 @@
  * Before any key is asked for, each cell is checked: a row whose tenant column holds another
  * tenant than the caller's fails without a key lookup (a query that forgot its tenant filter
  * asks Vault for nothing of the other tenants' rows), and a value that is not a ciphertext fails
- * as a FormatError. The AAD binds the caller's tenant, never the row's, so a row moved into the
+ * as a FormatError, unless its column is in the migration read mode and the value has the
+ * column's plaintext type: it is then served as it is, counted and reported once the read
+ * succeeds. The AAD binds the caller's tenant, never the row's, so a row moved into the
  * caller's tenant column still fails to decrypt.
  *
  * A failure is a row's: by default the query fails as a whole ({@link RowDecryptionError}, with
@@ -14,8 +16,16 @@
  * failed rows are left out, the others kept.
  * @module
  */
-import { type DecryptItem, type Envelope, FormatError, fieldAad, isBytes } from '@vault-envelope/core';
+import {
+  type DecryptItem,
+  type Envelope,
+  FormatError,
+  fieldAad,
+  isBytes,
+  kindOf,
+} from '@vault-envelope/core';
 import { NOT_SELECTED, rowTenant, tenantMismatch } from './_checks.js';
+import { fitsColumn, type PlaintextPolicy } from './_plaintext.js';
 import type { ColumnModel, TableModel } from './declaration.js';
 import { RowDecryptionError, type RowFailure } from './errors.js';
 
@@ -53,14 +63,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Decrypts `cells` in one batch and writes each plaintext into its holder.
+ * @param plaintext - Which columns may serve a value that is not a ciphertext (the migration
+ *   read mode), and where such values are counted and reported.
  * @param tenant - The caller's tenant (undefined only when no cell's table has tenants).
  * @param rowCount - How many rows the result set has (for the error's message).
  * @returns The positions of the rows that failed (reported to `onRowError`); empty when none.
  * @throws RowDecryptionError when a value failed and there is no `onRowError`; TypeError when
- *   a cell's table has tenants and no tenant was given; the signal's reason when aborted.
+ *   a cell's table has tenants and no tenant was given, or when a column in the migration read
+ *   mode is read without its row's tenant; the signal's reason when aborted; what `onPlaintext`
+ *   throws.
  */
 export async function openCells(
   envelope: Envelope,
+  plaintext: PlaintextPolicy,
   tenant: string | undefined,
   cells: readonly Cell[],
   rowCount: number,
@@ -74,11 +89,24 @@ export async function openCells(
   };
   const items: DecryptItem[] = [];
   const pending: Cell[] = [];
+  const served: Cell[] = [];
   for (const cell of cells) {
     const t = cell.table;
+    const lenient = plaintext.allows(cell.column);
     if (t.tenant !== undefined) {
       if (tenant === undefined) {
         throw new TypeError(`${t.table} is bound to tenants: read it with forTenant(tenant), got no tenant`);
+      }
+      // A plaintext has no AAD to bind its tenant: the row's tenant column is the only check, so
+      // it must be there, whatever this page's values turn out to be.
+      if (lenient && cell.tenant === NOT_SELECTED) {
+        const where =
+          t.tenant.key === undefined
+            ? `the tenant of each ${t.table} row (its tenant function answered undefined)`
+            : `${t.table}.${t.tenant.name}`;
+        throw new TypeError(
+          `${where} must be in the result to read ${t.table}.${cell.column.name} while it may hold plaintext (allowPlaintext): select it too`,
+        );
       }
       if (cell.tenant !== NOT_SELECTED && !failed.has(cell.row)) {
         const mismatch = tenantMismatch(t, cell.tenant, tenant);
@@ -94,7 +122,20 @@ export async function openCells(
     if (failed.has(cell.row)) continue;
     const title = `${t.table}.${cell.column.name}`;
     if ((typeof v !== 'string' && !isBytes(v)) || !envelope.isCiphertext(v)) {
-      fail(cell, new FormatError(`${title} is not a ciphertext`, { field: cell.column.name }));
+      if (!lenient) {
+        fail(cell, new FormatError(`${title} is not a ciphertext`, { field: cell.column.name }));
+      } else if (fitsColumn(cell.column, v)) {
+        served.push(cell);
+      } else {
+        const kind = cell.column.kind;
+        fail(
+          cell,
+          new FormatError(
+            `${title} is neither a ciphertext nor a plaintext ${kind === 'text' ? 'string' : 'Uint8Array'} (a ${kind} column), got ${kindOf(v)}`,
+            { field: cell.column.name },
+          ),
+        );
+      }
       continue;
     }
     if (cell.id === null || cell.id === undefined) {
@@ -173,6 +214,10 @@ export async function openCells(
     const cell = pending[j]!;
     if (!failed.has(cell.row)) cell.holder[cell.key] = values[j];
   }
+  // Plaintexts are served, counted and reported only in rows that are returned.
+  const kept = failed.size === 0 ? served : served.filter((cell) => !failed.has(cell.row));
+  for (const cell of kept) cell.holder[cell.key] = cell.value;
+  for (const cell of kept) plaintext.served(cell.table, cell.column, cell.row, cell.id, tenant);
   return failed;
 }
 

@@ -23,46 +23,21 @@ import {
   kindOf,
 } from '@vault-envelope/core';
 import { TenantIndexes } from './_indexes.js';
+import { type OrmStats, PlaintextPolicy } from './_plaintext.js';
 import { type Cell, cellsOf, openCells, type ReadOptions } from './_read.js';
 import { encryptRows, put } from './_write.js';
 import { checkTable, type TableDeclaration, type TableModel } from './declaration.js';
+import type { Encrypted, EncryptedTablesOptions, EncryptOptions } from './options.js';
 
-/** Options of {@link EncryptedTables}. */
-export interface EncryptedTablesOptions {
-  /** Where data keys come from: a `cachedKeyProvider(new VaultClient(), ...)`, typically. */
-  keys: KeyProvider;
-  /** The declarations, one per table. */
-  tables: readonly TableDeclaration[];
-  /** Key-blob headers to recognise besides the built-in ones and the provider's (see `Envelope`). */
-  keyBlobHeaders?: readonly Uint8Array[];
-  /**
-   * How key blobs are stored in what is written (`'base64-text'`: the .NET SDK's variant).
-   * @default 'binary'
-   */
-  keyBlobEncoding?: 'binary' | 'base64-text';
-  /** The AES-GCM backend. @default 'auto' */
-  backend?: BackendChoice;
-}
-
-/** Options of {@link TenantScope.encrypt}. */
-export interface EncryptOptions {
-  /**
-   * The id the values are bound to, for values that do not hold their row's id (an update's
-   * set). Only with one row; when the values hold the id too, the two must agree.
-   */
-  id?: FieldId;
-  /** Aborts the key requests. */
-  signal?: AbortSignal;
-}
-
-/**
- * A row as {@link TenantScope.encrypt} returns it: the same properties (the encrypted columns
- * now hold ciphertexts of the same type, or bytes for a text column stored as binary) and the
- * blind-index columns it computed.
- */
-export type Encrypted<T> = T & { [column: string]: unknown };
-
-const OPTIONS = ['keys', 'tables', 'keyBlobHeaders', 'keyBlobEncoding', 'backend'];
+const OPTIONS = [
+  'keys',
+  'tables',
+  'keyBlobHeaders',
+  'keyBlobEncoding',
+  'backend',
+  'allowPlaintext',
+  'onPlaintext',
+];
 
 /**
  * The declarations of the encrypted tables of one database, and the keys they use.
@@ -85,11 +60,13 @@ export class EncryptedTables {
   readonly #envelope: Envelope;
   readonly #indexes = new TenantIndexes();
   readonly #tables = new Map<string, TableModel>();
+  readonly #plaintext: PlaintextPolicy;
 
   /**
-   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`, `backend`.
-   * @throws TypeError / RangeError on a bad option or declaration (naming the table and key), or
-   *   two declarations of one table.
+   * @param options - `keys` and `tables` (required), `keyBlobHeaders`, `keyBlobEncoding`,
+   *   `backend`, `allowPlaintext`, `onPlaintext`.
+   * @throws TypeError / RangeError on a bad option or declaration (naming the table and key), two
+   *   declarations of one table, or an `allowPlaintext` name that is no declared encrypted column.
    */
   constructor(options: EncryptedTablesOptions) {
     if (options === undefined)
@@ -112,6 +89,7 @@ export class EncryptedTables {
       }
       this.#tables.set(model.table, model);
     }
+    this.#plaintext = new PlaintextPolicy([...this.#tables.values()], o.allowPlaintext, o.onPlaintext);
   }
 
   /**
@@ -151,7 +129,13 @@ export class EncryptedTables {
    * ```
    */
   forTenant(tenant: string): TenantScope {
-    return new TenantScope(this, this.#envelope, this.#indexes, atext(tenant, 'tenant', 1, 500));
+    return new TenantScope(
+      this,
+      this.#envelope,
+      this.#plaintext,
+      this.#indexes,
+      atext(tenant, 'tenant', 1, 500),
+    );
   }
 
   /**
@@ -164,7 +148,7 @@ export class EncryptedTables {
    * ```
    */
   withoutTenant(): TenantScope {
-    return new TenantScope(this, this.#envelope, this.#indexes, undefined);
+    return new TenantScope(this, this.#envelope, this.#plaintext, this.#indexes, undefined);
   }
 
   /**
@@ -179,6 +163,19 @@ export class EncryptedTables {
    */
   isCiphertext(value: unknown): boolean {
     return this.#envelope.isCiphertext(value);
+  }
+
+  /**
+   * The counters of these tables, over every tenant and read: how many values the migration
+   * read mode (`allowPlaintext`) served as plaintext, in all and per column.
+   * @returns A snapshot.
+   * @example
+   * ```ts
+   * metrics.gauge('users.plaintext_served', tables.stats().plaintextServed);
+   * ```
+   */
+  stats(): OrmStats {
+    return this.#plaintext.stats();
   }
 
   /**
@@ -203,17 +200,20 @@ export class TenantScope {
   readonly tenant: string | undefined;
   readonly #tables: EncryptedTables;
   readonly #envelope: Envelope;
+  readonly #plaintext: PlaintextPolicy;
   readonly #indexes: TenantIndexes;
 
   /** @internal */
   constructor(
     tables: EncryptedTables,
     envelope: Envelope,
+    plaintext: PlaintextPolicy,
     indexes: TenantIndexes,
     tenant: string | undefined,
   ) {
     this.#tables = tables;
     this.#envelope = envelope;
+    this.#plaintext = plaintext;
     this.#indexes = indexes;
     this.tenant = tenant;
   }
@@ -284,10 +284,11 @@ export class TenantScope {
    * @param rows - A row or an array of rows; not modified.
    * @param options - `onRowError` (keep the other rows and report each failure), `signal`.
    * @returns Copies with the encrypted columns decrypted (text to strings, bytes to
-   *   Uint8Array); with `onRowError`, without the rows that failed (a single row that failed
-   *   gives undefined).
-   * @throws TypeError when a row has an encrypted column but not its id; RowDecryptionError when
-   *   a value failed and there is no `onRowError`.
+   *   Uint8Array; in the migration read mode, a plaintext of the column's type as it was); with
+   *   `onRowError`, without the rows that failed (a single row that failed gives undefined).
+   * @throws TypeError when a row has an encrypted column but not its id, or a column in the
+   *   migration read mode but not its tenant column; RowDecryptionError when a value failed and
+   *   there is no `onRowError`; what `onPlaintext` throws.
    * @example
    * ```ts
    * const users = await scope.decrypt('users', db.prepare('SELECT * FROM users WHERE org_id = ?').all(orgId));
@@ -341,7 +342,7 @@ export class TenantScope {
         );
       }
     }
-    return openCells(this.#envelope, this.tenant, cells, rows, options);
+    return openCells(this.#envelope, this.#plaintext, this.tenant, cells, rows, options);
   }
 
   /**

@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { MemoryKeyProvider } from '@vault-envelope/core';
-import { EncryptedTables, RowDecryptionError, type RowFailure } from '@vault-envelope/orm-core';
+import {
+  EncryptedTables,
+  type PlaintextRead,
+  RowDecryptionError,
+  type RowFailure,
+} from '@vault-envelope/orm-core';
 import { describe, expect, test } from 'vitest';
 
 const secret = `pt-${randomBytes(24).toString('hex')}`;
@@ -95,5 +100,37 @@ describe('errors show no value', () => {
     await scope.decrypt('users', rows, { onRowError: (f) => reported.push(f) });
     expect(reported).toHaveLength(4);
     for (const f of reported) expectClean(f.error, secret, a!.ssn as string);
+  });
+
+  test('the migration read mode: refused plaintexts, a missing tenant column, and the reports', async () => {
+    const reads: PlaintextRead[] = [];
+    const lenient = new EncryptedTables({
+      keys: new MemoryKeyProvider(),
+      allowPlaintext: true,
+      onPlaintext: (r) => reads.push(r),
+      tables: [
+        {
+          table: 'users',
+          id: 'id',
+          tenant: 'org_id',
+          context: ({ tenant }) => ({ organization_id: tenant! }),
+          columns: { ssn: 'text', photo: 'bytes' },
+        },
+      ],
+    }).forTenant('org_1');
+    const bytes = new TextEncoder().encode(secret);
+    const rows = [
+      { id: 1, org_id: 'org_1', photo: secret }, // a string in a bytes column
+      { id: 2, org_id: 'org_1', ssn: bytes }, // bytes in a text column
+      { id: 3, org_id: 'org_2', ssn: secret }, // another tenant's plaintext
+    ];
+    const e = await caught(lenient.decrypt('users', rows));
+    expect(RowDecryptionError.is(e)).toBe(true);
+    expectClean(e, secret);
+    expectClean(await caught(lenient.decrypt('users', { id: 1, ssn: secret })), secret);
+    await lenient.decrypt('users', [{ id: 4, org_id: 'org_1', ssn: secret, photo: bytes }]);
+    expect(reads).toHaveLength(2);
+    const shown = reads.map((r) => `${JSON.stringify(r)} ${inspect(r, { showHidden: true })}`).join('\n');
+    for (const f of fragments(secret)) expect(shown.includes(f), `shows ${f}`).toBe(false);
   });
 });
