@@ -314,6 +314,12 @@ async function runJob(mode: MigrationMode, flags: JobFlags, global: GlobalFlags,
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const out = global.json ? 'json' : global.quiet ? 'quiet' : io.stderr.isTTY === true ? 'tty' : 'plain';
+  if (flags.namespace === undefined && out !== 'json' && out !== 'quiet') {
+    // The one setting that silently makes values unreadable by the other half of the stack.
+    io.stderr.write(
+      `vault-envelope: note: no --namespace, so the values bind no table name (decryptFields reads them without a namespace); the Drizzle and Kysely integrations bind the table's name: pass --namespace ${flags.table} for a column they read\n`,
+    );
+  }
   const view = progressView(`${mode} ${flags.table}`, out, (line) => io.stderr.write(`${line}\n`), io.stderr);
   let report: MigrationReport;
   try {

@@ -268,6 +268,8 @@ describe('migrate on a SQLite file', () => {
         file,
         '--table',
         'users',
+        '--namespace',
+        'users',
         '--columns',
         'ssn',
         '--context',
@@ -285,6 +287,8 @@ describe('migrate on a SQLite file', () => {
         file,
         '--table',
         'users',
+        '--namespace',
+        'users',
         '--columns',
         'ssn',
         '--context',
@@ -293,6 +297,22 @@ describe('migrate on a SQLite file', () => {
       env,
     );
     expect(again.stdout).toMatch(/10 rows \(resumed\); values: 10 changed/);
+  });
+  test('without --namespace a note says what the integrations bind; none with it, with --quiet or --json', async () => {
+    const file = sqliteUsers(5);
+    const args = ['migrate', 'encrypt', '--db', file, '--table', 'users', '--columns', 'ssn'];
+    args.push('--context', 'organization_id={org_id}', '--dry-run');
+    const note = /^vault-envelope: note: no --namespace, .*pass --namespace users for a column they read\n/;
+    const bare = await cli(args, env);
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toMatch(note);
+    const named = await cli([...args, '--namespace', 'users'], env);
+    expect(named.code).toBe(0);
+    expect(named.stderr).not.toContain('note:');
+    const quiet = await cli(['--quiet', ...args], env);
+    expect(quiet.stderr).not.toContain('note:');
+    const json = await cli(['--json', ...args], env);
+    expect(json.stderr).not.toContain('note:');
   });
 });
 
