@@ -21,8 +21,9 @@ import {
   requestAad,
   signalOptions,
 } from './_request.js';
-import type { KeyLease, Sealer } from './_sealer.js';
+import { DESTROYED_RETRIES, type KeyLease, type Sealer } from './_sealer.js';
 import { aobject, kindOf } from './assert.js';
+import { KeyDestroyedError } from './errors.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
 import type { BatchResult } from './types.js';
@@ -112,6 +113,14 @@ async function runGroup<T, R>(g: Group<T>, work: BatchWork<T, R>, results: Batch
     let lease: KeyLease;
     try {
       lease = await work.lease(g.entries);
+      // The key's owner may have destroyed it at that `await`, prepared state and all (a fast or
+      // portable key zeroed): checked in the synchronous stretch that runs the items below, and
+      // asked for again if so.
+      for (let attempt = 1; !lease.alive(); attempt++) {
+        lease.release();
+        if (attempt > DESTROYED_RETRIES) throw new KeyDestroyedError();
+        lease = await work.lease(g.entries);
+      }
     } catch (error) {
       const e = asError(error);
       for (const i of g.indexes) results[i] = { ok: false, error: e };
