@@ -11,6 +11,7 @@ import {
   DecryptionError,
   Envelope,
   FormatError,
+  isCiphertext,
   type KeyProvider,
   KeyProviderError,
   MemoryKeyProvider,
@@ -253,6 +254,32 @@ describe('an Envelope with a provider that has cachedDataKey', () => {
     await expect(envelope.decrypt('not base64!')).rejects.toBeInstanceOf(FormatError);
     await expect(envelope.decrypt('aGl=')).rejects.toBeInstanceOf(FormatError);
     expect(keys.lent).toEqual([]);
+    expect(keys.decrypts).toBe(0);
+  });
+
+  test('a base64 character swapped for one above U+00FF with the same low byte is a FormatError on both paths, before any lookup', async () => {
+    const keys = new LookupProvider();
+    const envelope = new Envelope({ keys });
+    const awaited = new Envelope({
+      keys: { createDataKey: keys.createDataKey.bind(keys), decryptDataKey: keys.decryptDataKey.bind(keys) },
+    });
+    // Below the scratch size (the cached path decodes into its scratch) and above it.
+    for (const size of [10, 40_000]) {
+      const text = await envelope.encrypt('x'.repeat(size), { context });
+      for (const at of [0, 5, text.indexOf('=') === -1 ? text.length - 1 : text.indexOf('=') - 1]) {
+        // Buffer's decoder reads only the low byte: U+0100 + 'A' would read as 'A'.
+        const twin =
+          text.slice(0, at) + String.fromCharCode(0x100 + text.charCodeAt(at)) + text.slice(at + 1);
+        for (const e of [envelope, awaited]) {
+          await expect(e.decryptToString(twin)).rejects.toThrow(
+            new FormatError('ciphertext is not valid standard base64'),
+          );
+        }
+        expect(isCiphertext(twin)).toBe(false);
+      }
+      expect(await envelope.decryptToString(text)).toHaveLength(size);
+    }
+    expect(keys.lent.length).toBe(2);
     expect(keys.decrypts).toBe(0);
   });
 
