@@ -61,6 +61,8 @@ export const DESTROYED_RETRIES = 3;
 export interface KeyLease {
   readonly prepared: PreparedKey;
   readonly dataKey: DataKey;
+  /** Which attempt got it (0 for the first fetch): a lease taken again goes on from there. */
+  readonly attempt: number;
   /**
    * Whether the key is still alive (a shared key not destroyed): checked after the `await` that
    * got the lease, in the synchronous stretch that uses it.
@@ -124,10 +126,12 @@ export class Sealer {
 
   /**
    * Fetches a key and leases it (batches), asking again when a shared key was destroyed in
-   * between. The caller must call `release()` on the lease.
+   * between. The caller must call `release()` on the lease, and check `alive()` after its own
+   * `await` of it (a lease taken again starts at the next attempt: `first`, so that all of them
+   * stay within the retry limit).
    */
-  async lease(fetch: () => Promise<DataKey>): Promise<KeyLease> {
-    for (let attempt = 0; ; attempt++) {
+  async lease(fetch: () => Promise<DataKey>, first = 0): Promise<KeyLease> {
+    for (let attempt = first; ; attempt++) {
       const dataKey = await fetch();
       const prepared = this.preparedOrRetry(dataKey, attempt);
       if (prepared === undefined) continue;
@@ -137,7 +141,7 @@ export class Sealer {
         if (this.backend.asyncFrom !== undefined) await this.ready(dataKey, prepared);
         if (this.aliveOrRetry(dataKey, attempt)) {
           const alive = () => !(dataKey instanceof SharedDataKey && dataKey.destroyed);
-          return { prepared, dataKey, alive, release };
+          return { prepared, dataKey, attempt, alive, release };
         }
       } catch (e) {
         release();
