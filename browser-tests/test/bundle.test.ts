@@ -21,6 +21,20 @@ describe('the browser bundle of core + cache + remote', () => {
     expect(b.code).not.toMatch(/\bimport\s*\(\s*["']node:/);
   });
 
+  test("core's Node-only modules stay out: the stand-ins of #node, #fast and #cached go in, and core refers to no Buffer", async () => {
+    const b = await buildBundle();
+    const core = b.inputs
+      .filter((i) => packageOf(i) === '@vault-envelope/core')
+      .map((i) => i.split('/').pop());
+    for (const f of ['_node.js', '_fast.js', '_cached.js']) expect(core).not.toContain(f);
+    for (const f of ['_no-node.js', '_no-fast.js', '_no-cached.js']) expect(core).toContain(f);
+    expect(b.code).not.toMatch(/getBuiltinModule/);
+    // Core alone, minified (no comments left): not even a feature test of a global Buffer.
+    const alone = await buildBundle({ contents: "export * from '@vault-envelope/core';", minify: true });
+    expect(alone.code).not.toMatch(/\bBuffer\b/);
+    expect(alone.code).not.toMatch(/getBuiltinModule/);
+  });
+
   test("a static import of 'node:crypto' fails the build, naming the import", async () => {
     await expect(
       buildBundle({ contents: "import { randomBytes } from 'node:crypto'; export const r = randomBytes;" }),

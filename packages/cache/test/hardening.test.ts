@@ -137,6 +137,52 @@ describe('F2: destruction is the cache’s own', () => {
   });
 });
 
+describe('a key the cache destroys while an Envelope holds it', () => {
+  // `clear()` (as eviction, expiry and `close()`) zeroes a key whatever call is using it. Swept
+  // over every microtask of the call: the Envelope asks again, and never seals under the zeroed
+  // key (the batches lease a key and used it after another await: they sealed under zeros).
+  const outcome = <T>(p: Promise<T>) =>
+    p.then(
+      (v) => ({ ok: true as const, v }),
+      (e: Error) => ({ ok: false as const, v: `${e.constructor.name}: ${e.message}` }),
+    );
+  const first = <T>([r]: { ok: boolean; value?: T; error?: Error }[]): T => {
+    if (!r!.ok) throw r!.error;
+    return r!.value as T;
+  };
+
+  test.each(['fast', 'portable', 'web'] as const)(
+    'on %s: clear() at any moment of a call leaves it correct',
+    async (backend) => {
+      for (let depth = 0; depth < 14; depth++) {
+        for (const op of ['encrypt', 'encryptMany', 'decrypt', 'decryptMany'] as const) {
+          const { keys, reader } = setup();
+          const envelope = new Envelope({ keys, backend });
+          // Both sides warm: the call finds its key in the cache.
+          const message = await envelope.encrypt('secret', { context: ctx });
+          await envelope.decrypt(message);
+          const call =
+            op === 'encrypt'
+              ? envelope.encrypt('secret', { context: ctx })
+              : op === 'encryptMany'
+                ? envelope.encryptMany([{ plaintext: 'secret', context: ctx }]).then(first)
+                : op === 'decrypt'
+                  ? envelope.decryptToString(message)
+                  : envelope.decryptManyToString([{ ciphertext: message }]).then(first);
+          let at = Promise.resolve();
+          for (let i = 0; i < depth; i++) at = at.then(() => undefined);
+          void at.then(() => keys.clear());
+          const got = await outcome(call);
+          expect({ op, depth, ok: got.ok || got.v }).toEqual({ op, depth, ok: true });
+          // What was sealed decrypts under the key its blob wraps.
+          const plain = op.startsWith('encrypt') ? await outcome(reader.decryptToString(got.v)) : got;
+          expect({ op, depth, plain }).toEqual({ op, depth, plain: { ok: true, v: 'secret' } });
+        }
+      }
+    },
+  );
+});
+
 describe('F13: the shared key is frozen', () => {
   test("a caller's attempts to set id or context, or to shadow or call its methods, change nothing others see", async () => {
     const { keys, reader } = setup();

@@ -21,8 +21,9 @@ import {
   requestAad,
   signalOptions,
 } from './_request.js';
-import type { KeyLease, Sealer } from './_sealer.js';
+import { DESTROYED_RETRIES, type KeyLease, type Sealer } from './_sealer.js';
 import { aobject, kindOf } from './assert.js';
+import { KeyDestroyedError } from './errors.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
 import { canonicalContext, type KeyContext, type KeyProvider, validateKeyContext } from './keys.js';
 import type { BatchResult } from './types.js';
@@ -53,8 +54,11 @@ interface BatchWork<T, R> {
    * Throws to fail that item alone.
    */
   plan(item: unknown, index: number): { group: string; entry: T };
-  /** Fetches and leases the key of a group, from its entries (in input order; never empty). */
-  lease(entries: readonly T[]): Promise<KeyLease>;
+  /**
+   * Fetches and leases the key of a group, from its entries (in input order; never empty);
+   * `attempt` counts the fetches made for it so far (see {@link Sealer.lease}).
+   */
+  lease(entries: readonly T[], attempt: number): Promise<KeyLease>;
   /**
    * Seals or opens one entry under the leased key (a promise for the backend's asynchronous
    * side). Throws or rejects to fail that item alone.
@@ -111,7 +115,15 @@ async function runGroup<T, R>(g: Group<T>, work: BatchWork<T, R>, results: Batch
   try {
     let lease: KeyLease;
     try {
-      lease = await work.lease(g.entries);
+      lease = await work.lease(g.entries, 0);
+      // The key's owner may have destroyed it at that `await`, prepared state and all (a fast or
+      // portable key zeroed): checked in the synchronous stretch that runs the items below, and
+      // asked for again if so, within the same retry limit.
+      while (!lease.alive()) {
+        lease.release();
+        if (lease.attempt >= DESTROYED_RETRIES) throw new KeyDestroyedError();
+        lease = await work.lease(g.entries, lease.attempt + 1);
+      }
     } catch (error) {
       const e = asError(error);
       for (const i of g.indexes) results[i] = { ok: false, error: e };
@@ -183,12 +195,12 @@ export async function sealBatch(
       if (text) aplaintextFitsInText(length, `items[${i}] output`, 'encryptManyToBytes');
       return { group: canonicalContext(context), entry: { context, aad, bytes, length, owned } };
     },
-    lease(entries) {
+    lease(entries, attempt) {
       let bytes = 0;
       for (const e of entries) bytes += e.length;
       const opts = keyOptions(signal, { messages: entries.length, bytes });
       // The first item's context stands for the group: they are equal up to key order.
-      return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts));
+      return sealer.lease(() => keys.createDataKey(entries[0]!.context, opts), attempt);
     },
     run: (lease, e) =>
       sealer.isAsync(e.length)
@@ -232,9 +244,10 @@ export async function openBatch(
     // The provider gets the key blob in memory of its own, not a view into a decoded message
     // (which for base64 input lives in Node's shared Buffer pool); for the .NET variant, the
     // decoded blob.
-    lease: (entries) =>
-      sealer.lease(() =>
-        keys.decryptDataKey(policy.headers.providerBlob(entries[0]!.parts.encryptedKeys), keyOpts),
+    lease: (entries, attempt) =>
+      sealer.lease(
+        () => keys.decryptDataKey(policy.headers.providerBlob(entries[0]!.parts.encryptedKeys), keyOpts),
+        attempt,
       ),
     run: (lease, e) =>
       sealer.isAsync(e.parts.ciphertext.length)

@@ -13,9 +13,14 @@
  * On Node, decryption with a cached key is one synchronous stretch ({@link Sealer.opener}, from
  * the Node build's `#cached` module): no promise, no copy of the key blob for the provider.
  *
- * For a backend with an asynchronous side (WebCrypto) there are `readyOrRetry`, `sealAsync` and
+ * For a backend with an asynchronous side (WebCrypto) there are `ready`, `sealAsync` and
  * `openAsync`: the key is made ready, the inputs checked again, then handed to the backend with no
  * `await` in between, and nothing that crosses an `await` lives in a scratch buffer.
+ *
+ * A shared key's owner (its cache) may destroy it at any `await`, and the prepared state with it
+ * (the key bytes of the fast and portable backends zeroed, the CryptoKey dropped): whoever holds a
+ * prepared key across an `await` checks {@link Sealer.aliveOrRetry} after it, in the synchronous
+ * stretch that hands the key to the backend, and asks the provider again when it was destroyed.
  *
  * The single-message methods and the batches call these steps around their own one provider
  * call, so the hot path keeps at most one `await` and no closure per call.
@@ -50,12 +55,19 @@ export const MAX_MESSAGE_SCRATCH: number = 2 * 1024 * 1024;
 export type CachedLookup = Required<Pick<KeyProvider, 'cachedDataKey'>>;
 
 /** How many times a key destroyed between lookup and use is looked up again. */
-const DESTROYED_RETRIES = 3;
+export const DESTROYED_RETRIES = 3;
 
 /** Key material checked out for a batch group: the prepared handle, and how to give it back. */
 export interface KeyLease {
   readonly prepared: PreparedKey;
   readonly dataKey: DataKey;
+  /** Which attempt got it (0 for the first fetch): a lease taken again goes on from there. */
+  readonly attempt: number;
+  /**
+   * Whether the key is still alive (a shared key not destroyed): checked after the `await` that
+   * got the lease, in the synchronous stretch that uses it.
+   */
+  alive(): boolean;
   release(): void;
 }
 
@@ -114,18 +126,22 @@ export class Sealer {
 
   /**
    * Fetches a key and leases it (batches), asking again when a shared key was destroyed in
-   * between. The caller must call `release()` on the lease.
+   * between. The caller must call `release()` on the lease, and check `alive()` after its own
+   * `await` of it (a lease taken again starts at the next attempt: `first`, so that all of them
+   * stay within the retry limit).
    */
-  async lease(fetch: () => Promise<DataKey>): Promise<KeyLease> {
-    for (let attempt = 0; ; attempt++) {
+  async lease(fetch: () => Promise<DataKey>, first = 0): Promise<KeyLease> {
+    for (let attempt = first; ; attempt++) {
       const dataKey = await fetch();
       const prepared = this.preparedOrRetry(dataKey, attempt);
       if (prepared === undefined) continue;
       const release = () => this.release(dataKey, prepared);
       // A backend with an asynchronous side gets its key ready once for the whole group.
       try {
-        if (this.backend.asyncFrom === undefined || (await this.readyOrRetry(dataKey, prepared, attempt))) {
-          return { prepared, dataKey, release };
+        if (this.backend.asyncFrom !== undefined) await this.ready(dataKey, prepared);
+        if (this.aliveOrRetry(dataKey, attempt)) {
+          const alive = () => !(dataKey instanceof SharedDataKey && dataKey.destroyed);
+          return { prepared, dataKey, attempt, alive, release };
         }
       } catch (e) {
         release();
@@ -142,29 +158,37 @@ export class Sealer {
   }
 
   /**
-   * Gets `prepared` ready for the backend's asynchronous methods (WebCrypto imports the key),
-   * then checks that the key it was prepared from is still alive.
-   * @returns `false` when a shared key was destroyed meanwhile and the caller may ask the
-   *   provider again (`attempt` below the retry limit).
-   * @throws KeyDestroyedError when it was destroyed and no attempt is left; what the backend throws.
+   * Gets `prepared` ready for the backend's asynchronous methods (WebCrypto imports the key). A
+   * failure for a shared key destroyed meanwhile is no error: {@link Sealer.aliveOrRetry}, which
+   * the caller checks after this `await`, decides.
+   * @throws What the backend throws, for a key that is alive.
    */
-  async readyOrRetry(dk: DataKey, prepared: PreparedKey, attempt: number): Promise<boolean> {
-    const shared = dk instanceof SharedDataKey;
+  async ready(dk: DataKey, prepared: PreparedKey): Promise<void> {
     try {
       await this.backend.prepareAsync?.(prepared);
     } catch (e) {
-      if (!(shared && dk.destroyed)) throw e;
+      if (!(dk instanceof SharedDataKey && dk.destroyed)) throw e;
     }
-    if (shared && dk.destroyed) {
-      if (attempt < DESTROYED_RETRIES) return false;
-      throw new KeyDestroyedError();
-    }
-    return true;
   }
 
   /**
-   * {@link Sealer.seal} through the backend's `encryptAsync`, once {@link Sealer.readyOrRetry}
-   * said yes, with no `await` before the backend has read its inputs: the byte plaintext's length
+   * Whether `dk` may still be used: called after the last `await` before the backend reads the
+   * prepared key, in the same synchronous stretch (a shared key destroyed at an `await` has its
+   * prepared state zeroed: a fast or portable key would encrypt under zeros, a web key has no
+   * CryptoKey any more).
+   * @returns `false` when a shared key was destroyed and the caller may ask the provider again
+   *   (`attempt` below the retry limit).
+   * @throws KeyDestroyedError when it was destroyed and no attempt is left.
+   */
+  aliveOrRetry(dk: DataKey, attempt: number): boolean {
+    if (!(dk instanceof SharedDataKey && dk.destroyed)) return true;
+    if (attempt < DESTROYED_RETRIES) return false;
+    throw new KeyDestroyedError();
+  }
+
+  /**
+   * {@link Sealer.seal} through the backend's `encryptAsync`, once {@link Sealer.ready} settled
+   * and {@link Sealer.aliveOrRetry} said yes, with no `await` before the backend has read its inputs: the byte plaintext's length
    * is checked again here, a string is encoded into the message's ciphertext slot, handed over
    * and zeroed as soon as the backend has read it. The message is in memory of its own (never a
    * scratch buffer: it is written after an `await`).
@@ -200,7 +224,8 @@ export class Sealer {
   }
 
   /**
-   * {@link Sealer.open} through the backend's `decryptAsync` (after {@link Sealer.readyOrRetry}).
+   * {@link Sealer.open} through the backend's `decryptAsync` (after {@link Sealer.ready} and
+   * {@link Sealer.aliveOrRetry}).
    * @returns The plaintext bytes (the caller's).
    * @throws DecryptionError when authentication fails.
    */

@@ -183,7 +183,9 @@ export class Envelope {
       if (prepared === undefined) continue;
       try {
         if (sealer.isAsync(r.length)) {
-          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          await sealer.ready(dk, prepared);
+          // After the await, in the stretch that hands the key to the backend: destroyed meanwhile?
+          if (!sealer.aliveOrRetry(dk, attempt)) continue;
           return finish(await sealer.sealAsync(dk, prepared, plaintext, r.length, r.aad, text));
         }
         return finish(sealer.seal(dk, prepared, plaintext, r.length, r.aad, text));
@@ -251,7 +253,8 @@ export class Envelope {
       let bytes: Uint8Array;
       try {
         if (async) {
-          if (!(await sealer.readyOrRetry(dk, prepared, attempt))) continue;
+          await sealer.ready(dk, prepared);
+          if (!sealer.aliveOrRetry(dk, attempt)) continue;
           bytes = await sealer.openAsync(prepared, parts, aad);
         } else bytes = sealer.open(prepared, parts, aad);
       } finally {

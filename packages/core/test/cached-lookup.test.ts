@@ -6,11 +6,14 @@
  * malformed key, an aborted signal, a lookup that calls back into the Envelope) and check that
  * the answers are the ones the awaited path gives.
  */
+
+import { createCipheriv, randomBytes } from 'node:crypto';
 import {
   type DataKey,
   DecryptionError,
   Envelope,
   FormatError,
+  isCiphertext,
   type KeyProvider,
   KeyProviderError,
   MemoryKeyProvider,
@@ -20,6 +23,7 @@ import {
 } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { trickyChars } from './_base64.js';
 import { b64, FixedKeyProvider, loadJson } from './_helpers.js';
 import type { WorkosVector } from './_workos-vector.js';
 
@@ -256,6 +260,32 @@ describe('an Envelope with a provider that has cachedDataKey', () => {
     expect(keys.decrypts).toBe(0);
   });
 
+  test('a base64 character swapped for one above U+00FF with the same low byte is a FormatError on both paths, before any lookup', async () => {
+    const keys = new LookupProvider();
+    const envelope = new Envelope({ keys });
+    const awaited = new Envelope({
+      keys: { createDataKey: keys.createDataKey.bind(keys), decryptDataKey: keys.decryptDataKey.bind(keys) },
+    });
+    // Below the scratch size (the cached path decodes into its scratch) and above it.
+    for (const size of [10, 40_000]) {
+      const text = await envelope.encrypt('x'.repeat(size), { context });
+      for (const at of [0, 5, text.indexOf('=') === -1 ? text.length - 1 : text.indexOf('=') - 1]) {
+        // Buffer's decoder reads only the low byte: U+0100 + 'A' would read as 'A'.
+        const twin =
+          text.slice(0, at) + String.fromCharCode(0x100 + text.charCodeAt(at)) + text.slice(at + 1);
+        for (const e of [envelope, awaited]) {
+          await expect(e.decryptToString(twin)).rejects.toThrow(
+            new FormatError('ciphertext is not valid standard base64'),
+          );
+        }
+        expect(isCiphertext(twin)).toBe(false);
+      }
+      expect(await envelope.decryptToString(text)).toHaveLength(size);
+    }
+    expect(keys.lent.length).toBe(2);
+    expect(keys.decrypts).toBe(0);
+  });
+
   test('an aborted signal skips the lookup and decryptDataKey decides; a signal that is not one is a TypeError', async () => {
     const keys = new LookupProvider();
     const envelope = new Envelope({ keys });
@@ -318,6 +348,119 @@ describe('an Envelope with a provider that has cachedDataKey', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('the cached path fails closed as the awaited path does', () => {
+  test('for any message, in any layout, mutated or not, as bytes or base64, the same answer or the same error (property)', async () => {
+    const keys = new LookupProvider();
+    const cached = new Envelope({ keys });
+    const dotnet = new Envelope({ keys, keyBlobEncoding: 'base64-text' });
+    const awaited = new Envelope({
+      keys: { createDataKey: keys.createDataKey.bind(keys), decryptDataKey: keys.decryptDataKey.bind(keys) },
+    });
+    const shared = (await keys.createDataKey(context)) as SharedDataKey;
+    const blob = shared.encryptedKeys;
+    const leb = (n: number) => (n < 128 ? [n] : [(n & 0x7f) | 0x80, n >> 7]);
+    /** Legacy and B by hand with node:crypto, under the provider's key and blob. */
+    const layout = (format: 'legacy' | 'B', pt: Uint8Array, aad: string | undefined): Uint8Array => {
+      const iv = randomBytes(format === 'legacy' ? 32 : 12);
+      const c = createCipheriv('aes-256-gcm', shared.key, iv);
+      if (aad !== undefined) c.setAAD(enc.encode(aad));
+      const body = Buffer.concat([c.update(pt), c.final()]);
+      const t = c.getAuthTag();
+      const k = [...leb(blob.length), ...blob];
+      return new Uint8Array(
+        format === 'legacy' ? [...iv, ...t, ...k, ...body] : [...k, ...iv, ...body, ...t],
+      );
+    };
+    const mutation = fc.oneof(
+      fc.constant({ kind: 'none' as const }),
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+      fc.record({
+        kind: fc.constant('append' as const),
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 20 }),
+      }),
+      fc.record({ kind: fc.constant('set' as const), at: fc.nat(80), value: fc.nat(255) }),
+      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), value: fc.nat(255) }),
+    );
+    const textEdit = fc.oneof(
+      fc.constant({ kind: 'none' as const }),
+      fc.record({ kind: fc.constant('char' as const), at: fc.nat(), char: trickyChars }),
+      fc.constant({ kind: 'unpad' as const }),
+      fc.record({ kind: fc.constant('space' as const), at: fc.nat() }),
+    );
+    const outcome = (p: Promise<string>) =>
+      p.then(
+        (v) => `ok ${v}`,
+        (e: Error) => `${e.constructor.name}: ${e.message}`,
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('A', 'A, .NET', 'legacy', 'B'),
+        fc.oneof(fc.string({ maxLength: 60 }), fc.constant('y'.repeat(33_000))),
+        fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+        fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+        fc.constantFrom(undefined, 'A', 'legacy', 'B'),
+        mutation,
+        fc.boolean(),
+        textEdit,
+        async (written, plaintext, aad, readAad, format, m, asBytes, edit) => {
+          const opts = aad === undefined ? {} : { aad };
+          let bytes =
+            written === 'A'
+              ? await cached.encryptToBytes(plaintext, { context, ...opts })
+              : written === 'A, .NET'
+                ? await dotnet.encryptToBytes(plaintext, { context, ...opts })
+                : layout(written, enc.encode(plaintext), aad);
+          if (m.kind === 'flip') bytes[m.at % bytes.length]! ^= 1 << m.bit;
+          if (m.kind === 'truncate') bytes = bytes.subarray(0, m.at % bytes.length);
+          if (m.kind === 'append') bytes = new Uint8Array([...bytes, ...m.bytes]);
+          if (m.kind === 'set' && m.at < bytes.length) bytes[m.at] = m.value;
+          if (m.kind === 'insert') {
+            const at = m.at % (bytes.length + 1);
+            bytes = new Uint8Array([...bytes.subarray(0, at), m.value, ...bytes.subarray(at)]);
+          }
+          let message: string | Uint8Array = bytes;
+          if (!asBytes) {
+            let text = Buffer.from(bytes).toString('base64');
+            if (edit.kind === 'char' && text.length > 0) {
+              const at = edit.at % text.length;
+              text = text.slice(0, at) + edit.char + text.slice(at + 1);
+            }
+            if (edit.kind === 'unpad') text = text.replace(/=+$/, '');
+            if (edit.kind === 'space') {
+              const at = edit.at % (text.length + 1);
+              text = `${text.slice(0, at)} ${text.slice(at)}`;
+            }
+            message = text;
+          }
+          const read = {
+            ...(readAad === undefined ? {} : { aad: readAad }),
+            ...(format === undefined ? {} : { format }),
+          };
+          const a = await outcome(cached.decryptToString(message, read));
+          const b = await outcome(awaited.decryptToString(message, read));
+          expect(a).toBe(b);
+          const intact = m.kind === 'none' && (asBytes || edit.kind === 'none');
+          if (
+            intact &&
+            readAad === aad &&
+            (format === undefined || format === written.slice(0, format.length))
+          ) {
+            expect(a).toBe(`ok ${plaintext}`);
+          }
+          // Whatever K the parser found in a mutated message, it was lent alone.
+          for (const l of keys.lent) {
+            expect(l.byteOffset).toBe(0);
+            expect(l.bufferLength).toBe(l.bytes.length);
+          }
+          keys.lent.length = 0;
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Regression tests for the review findings on core's key handling and request shaping: key bytes
  * never handed to a backend (F1), all-zero keys refused wherever key bytes enter, AAD and byte
- * plaintexts that change while the key is fetched (F10), and the runtime's string limit checked
- * before the key request.
+ * plaintexts that change while the key is fetched (F10), the runtime's string limit checked
+ * before the key request, and a shared key destroyed at any `await` between its lookup and its use
+ * (asked for again, never used zeroed).
  */
 import { constants as bufferConstants } from 'node:buffer';
 import {
@@ -10,6 +11,7 @@ import {
   type DataKey,
   Envelope,
   type KeyContext,
+  KeyDestroyedError,
   type KeyProvider,
   KeyProviderError,
   MemoryKeyProvider,
@@ -347,5 +349,116 @@ describe("the runtime's string limit, checked before the key request", () => {
     const dk = makeDataKey({ id: 'k', key, encryptedKeys: new Uint8Array([1]) });
     const keys: KeyProvider = { createDataKey: async () => dk, decryptDataKey: async () => dk };
     await expect(new Envelope({ keys }).encryptToBytes('x', { context })).resolves.toBeInstanceOf(Uint8Array);
+  });
+});
+
+/**
+ * A provider whose first key is a shared key destroyed `depth` microtasks after it is handed out
+ * (as a cache destroys a key on eviction, `clear()` or `close()`, at whatever moment another call
+ * makes it), and whose later keys stay alive.
+ */
+function destroyingAfter(depth: number) {
+  const inner = new MemoryKeyProvider();
+  let handed = 0;
+  const share = (dk: DataKey): DataKey => {
+    const { shared, destroy } = SharedDataKey.create(dk);
+    if (handed++ === 0) {
+      let p = Promise.resolve();
+      for (let i = 0; i < depth; i++) p = p.then(() => undefined);
+      void p.then(destroy);
+    }
+    return shared;
+  };
+  const keys: KeyProvider = {
+    createDataKey: async (ctx) => share(await inner.createDataKey(ctx)),
+    decryptDataKey: async (blob) => share(await inner.decryptDataKey(blob)),
+  };
+  return { inner, keys, handed: () => handed };
+}
+
+describe('a shared key destroyed at an await between its lookup and its use', () => {
+  // The moment of destruction is swept over every microtask of the calls: the single calls, the
+  // batches (whose key is leased, then used after the lease's own await) and, on the web backend,
+  // the await of the key import. Each outcome is the right plaintext, or a message that decrypts
+  // under the key its blob wraps; never a message sealed under the zeroed prepared key, never a
+  // TypeError for a key that is no longer ready.
+  const backends = ['fast', 'portable', 'web'] as const;
+  const outcome = <T>(p: Promise<T>) =>
+    p.then(
+      (v) => ({ ok: true as const, v }),
+      (e: Error) => ({ ok: false as const, v: `${e.constructor.name}: ${e.message}` }),
+    );
+
+  test.each(backends)(
+    'encrypt and encryptMany on %s: every message decrypts under its blob, at every moment',
+    async (backend) => {
+      for (let depth = 0; depth < 16; depth++) {
+        for (const batch of [false, true]) {
+          const { inner, keys, handed } = destroyingAfter(depth);
+          const envelope = new Envelope({ keys, backend });
+          const sealed = await outcome(
+            batch
+              ? envelope.encryptMany([{ plaintext: 'secret', context }]).then(([r]) => {
+                  if (!r!.ok) throw r!.error;
+                  return r!.value;
+                })
+              : envelope.encrypt('secret', { context }),
+          );
+          expect({ depth, batch, sealed: sealed.ok || sealed.v }).toEqual({ depth, batch, sealed: true });
+          const read = await outcome(new Envelope({ keys: inner }).decryptToString(sealed.v));
+          expect({ depth, batch, read }).toEqual({ depth, batch, read: { ok: true, v: 'secret' } });
+          expect(handed()).toBeLessThanOrEqual(2);
+        }
+      }
+    },
+  );
+
+  test.each(backends)('decrypt and decryptMany on %s: the plaintext, at every moment', async (backend) => {
+    for (let depth = 0; depth < 16; depth++) {
+      for (const batch of [false, true]) {
+        const { inner, keys } = destroyingAfter(depth);
+        const message = await new Envelope({ keys: inner }).encrypt('secret', { context });
+        const envelope = new Envelope({ keys, backend });
+        const read = await outcome(
+          batch
+            ? envelope.decryptManyToString([{ ciphertext: message }]).then(([r]) => {
+                if (!r!.ok) throw r!.error;
+                return r!.value;
+              })
+            : envelope.decryptToString(message),
+        );
+        expect({ depth, batch, read }).toEqual({ depth, batch, read: { ok: true, v: 'secret' } });
+      }
+    }
+  });
+
+  test('a key destroyed after every lease of a batch, before its items run, fails the items with KeyDestroyedError', async () => {
+    const inner = new MemoryKeyProvider();
+    const destroys: (() => void)[] = [];
+    const keys: KeyProvider = {
+      createDataKey: async (ctx) => {
+        const { shared, destroy } = SharedDataKey.create(await inner.createDataKey(ctx));
+        destroys.push(destroy);
+        return shared;
+      },
+      decryptDataKey: (blob) => inner.decryptDataKey(blob),
+    };
+    const base = selectBackend('fast');
+    // Preparing the key is the lease's last step: the key is destroyed right after it, before the
+    // batch runs its items.
+    const backend = backendWith({
+      prepare(key) {
+        queueMicrotask(destroys.at(-1)!);
+        return base.prepare(key);
+      },
+    });
+    const results = await new Envelope({ keys, backend }).encryptMany([
+      { plaintext: 'a', context },
+      { plaintext: 'b', context },
+    ]);
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(r.ok ? 'sealed' : r.error).toBeInstanceOf(KeyDestroyedError);
+    // The first lease and three more.
+    expect(destroys.length).toBe(4);
   });
 });
