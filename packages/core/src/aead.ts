@@ -89,8 +89,10 @@ export interface AeadBackend {
    */
   prepareAsync?(key: PreparedKey): Promise<void> | undefined;
   /**
-   * Optional: {@link AeadBackend.encrypt}, asynchronously. Reads `iv`, `plaintext` and `aad`
-   * before it returns (the caller may zero or reuse them then); writes `out` when it settles.
+   * Optional: {@link AeadBackend.encrypt}, asynchronously. Reads `key`, `iv`, `plaintext` and
+   * `aad` before it returns (the caller may zero or reuse them then, and a shared key may be
+   * destroyed then, which zeroes its prepared state): an implementation that awaits before using
+   * the key may find it zeroed. Writes `out` when it settles.
    */
   encryptAsync?(
     key: PreparedKey,
@@ -102,8 +104,9 @@ export interface AeadBackend {
     tagOffset: number,
   ): Promise<void>;
   /**
-   * Optional: {@link AeadBackend.decrypt}, asynchronously. Reads its inputs before it returns;
-   * rejects with DecryptionError when authentication fails, and releases no plaintext then.
+   * Optional: {@link AeadBackend.decrypt}, asynchronously. Reads its inputs, `key` included,
+   * before it returns (as for `encryptAsync`); rejects with DecryptionError when authentication
+   * fails, and releases no plaintext then.
    */
   decryptAsync?(
     key: PreparedKey,
