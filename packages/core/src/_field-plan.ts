@@ -107,11 +107,11 @@ function idSource(id: unknown, names: readonly string[]): IdOf {
   if (typeof id === 'function') return (record, _base, index) => idText(id(record, index));
   if (typeof id !== 'string' || id === '') {
     throw new TypeError(
-      `id must be the name of the records' id property or a function (record, index) => id, got ${id === '' ? 'an empty string' : kindOf(id)}`,
+      `id must be a property name or a function (record, index) => id, got ${id === '' ? 'an empty string' : kindOf(id)}`,
     );
   }
   if (names.includes(id)) {
-    throw new TypeError('id must name a property that is not a listed field, got a listed field');
+    throw new TypeError('id must not be a listed field, got a listed field');
   }
   return (record, base, index) => {
     if (!(id in record)) {
