@@ -48,6 +48,8 @@ export type IdOf = (record: Out, base: Out, index: number) => string;
 /** A checked call: the fields, their kinds, and what every record shares. */
 export interface Plan {
   names: string[];
+  /** The names, as a set. */
+  listed: ReadonlySet<string>;
   kinds: FieldKind[];
   optional: ReadonlySet<string>;
   tenant: string | undefined;
@@ -149,7 +151,7 @@ function checkOptions(
   const namespace = o.namespace === undefined ? undefined : aname(o.namespace, 'namespace');
   const signal = asignal(o.signal, 'signal');
   const title = many ? (i: number) => `records[${i}]` : () => 'record';
-  return { names, kinds, optional, tenant, namespace, signal, idOf, title };
+  return { names, listed: new Set(names), kinds, optional, tenant, namespace, signal, idOf, title };
 }
 
 /** Checks the arguments of an encryption: the plan, and where each record's key context comes from. */

@@ -32,7 +32,7 @@ import type { KeyBlobHeaders } from './_key-blob.js';
 import { signalOptions, textOf } from './_request.js';
 import { aobject, isBytes, kindOf } from './assert.js';
 import { DecryptionError, FormatError } from './errors.js';
-import { ciphertextBytes, parseWith, recognise } from './format.js';
+import { ciphertextBytes, parseWith, recognisedBytes } from './format.js';
 import type { KeyContext } from './keys.js';
 import type { BatchResult } from './types.js';
 
@@ -68,9 +68,8 @@ function snapshot(record: unknown, plan: Plan, index: number): Snapshot {
       values[i] = src[name];
     }
   }
-  const listed = new Set(plan.names);
   const base: Out = {};
-  for (const key of Object.keys(src)) if (!listed.has(key)) put(base, key, src[key]);
+  for (const key of Object.keys(src)) if (!plan.listed.has(key)) put(base, key, src[key]);
   for (const sym of Object.getOwnPropertySymbols(src)) {
     if (Object.prototype.propertyIsEnumerable.call(src, sym))
       base[sym] = (src as Record<symbol, unknown>)[sym];
@@ -230,10 +229,12 @@ interface PendingRead extends Pending {
   served: number[];
 }
 
-/** One value to open: the ciphertext and the parts of its AAD. */
-interface OpenItem {
-  ciphertext: string | Uint8Array;
-  aad: FieldAadParts;
+/** The values to open, in batch order: the items, the field of each, and (legacy) its AAD's parts. */
+interface OpenItems {
+  items: { ciphertext: Uint8Array; aad: string }[];
+  fieldOf: string[];
+  /** Filled with `legacyAad` only, to retry under the version-0 AAD. */
+  parts: FieldAadParts[];
 }
 
 /**
@@ -250,12 +251,13 @@ export async function decryptRecords(
 ): Promise<BatchResult<Out>[]> {
   aborted(plan.signal);
   const results: BatchResult<Out>[] = new Array(records.length);
-  const items: OpenItem[] = [];
+  const open: OpenItems = { items: [], fieldOf: [], parts: [] };
   const pending: PendingRead[] = [];
   for (let r = 0; r < records.length; r++) {
     try {
       const { values, base, id } = snapshot(records[r], plan, r);
       const at: number[] = [];
+      const ciphertexts: Uint8Array[] = [];
       const served: number[] = [];
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
@@ -270,8 +272,10 @@ export async function decryptRecords(
             `field "${name}" must be a ciphertext (base64 text or a Uint8Array), got ${kindOf(v)}`,
           );
         }
-        if (recognise(v, runtime.headers)) {
+        const bytes = recognisedBytes(v, runtime.headers);
+        if (bytes !== undefined) {
           at.push(i);
+          ciphertexts.push(bytes);
           continue;
         }
         if (!mode.allowPlaintext) throw notCiphertext(v, name, runtime.headers);
@@ -284,15 +288,18 @@ export async function decryptRecords(
         }
         served.push(i);
       }
-      pending.push({ index: r, base, at, start: items.length, values, served });
-      for (const i of at) {
-        items.push({ ciphertext: values[i] as string | Uint8Array, aad: aadParts(plan, id, plan.names[i]!) });
+      pending.push({ index: r, base, at, start: open.items.length, values, served });
+      for (let j = 0; j < at.length; j++) {
+        const parts = aadParts(plan, id, plan.names[at[j]!]!);
+        open.items.push({ ciphertext: ciphertexts[j]!, aad: fieldAadV1(parts) });
+        open.fieldOf.push(parts.field);
+        if (mode.legacy) open.parts.push(parts);
       }
     } catch (error) {
       results[r] = { ok: false, error: error as Error };
     }
   }
-  const opened = items.length === 0 ? [] : await openAll(runtime, items, plan.signal, mode.legacy);
+  const opened = open.items.length === 0 ? [] : await openAll(runtime, open, plan.signal, mode.legacy);
   if (plan.signal?.aborted) {
     for (const o of opened) if (o.ok) o.value.fill(0);
     throw plan.signal.reason;
@@ -313,16 +320,10 @@ function finishRead(
   opened: readonly BatchResult<Uint8Array>[],
 ): BatchResult<Out> {
   const n = p.at.length;
-  const zero = (from: number): void => {
-    for (let j = from; j < n; j++) {
-      const o = opened[p.start + j]!;
-      if (o.ok) o.value.fill(0);
-    }
-  };
   for (let j = 0; j < n; j++) {
     const o = opened[p.start + j]!;
     if (!o.ok) {
-      zero(0);
+      zeroAll(opened, p.start, n);
       return { ok: false, error: fieldFailure(o.error, plan.names[p.at[j]!]!) };
     }
   }
@@ -338,7 +339,7 @@ function finishRead(
       put(p.base, name, textOf(bytes));
     } catch (e) {
       // The bytes fields already placed, and every value not reached yet.
-      zero(0);
+      zeroAll(opened, p.start, n);
       return { ok: false, error: fieldFailure(e as Error, name) };
     }
   }
@@ -351,30 +352,28 @@ function finishRead(
   return { ok: true, value: p.base };
 }
 
+/** Zeroes the `n` plaintexts decrypted from `start` on. */
+function zeroAll(opened: readonly BatchResult<Uint8Array>[], start: number, n: number): void {
+  for (let j = start; j < start + n; j++) {
+    const o = opened[j]!;
+    if (o.ok) o.value.fill(0);
+  }
+}
+
 /** Opens every item under the v1 AAD, and those that fail, with `legacy`, under v0. */
 async function openAll(
   runtime: FieldRuntime,
-  items: readonly OpenItem[],
+  open: OpenItems,
   signal: AbortSignal | undefined,
   legacy: boolean,
 ): Promise<BatchResult<Uint8Array>[]> {
-  const run = (idx: readonly number[], version: 0 | 1) =>
-    openBatch(
-      runtime.sealer,
-      runtime.keys,
-      idx.map((k) => {
-        const it = items[k]!;
-        return { ciphertext: it.ciphertext, aad: version === 1 ? fieldAadV1(it.aad) : fieldAadV0(it.aad) };
-      }),
-      signalOptions(signal),
-      policyFor(
-        runtime,
-        idx.map((k) => items[k]!.aad.field),
-      ),
-    );
-  const results = await run(
-    items.map((_, k) => k),
-    1,
+  const options = signalOptions(signal);
+  const results = await openBatch(
+    runtime.sealer,
+    runtime.keys,
+    open.items,
+    options,
+    policyFor(runtime, open.fieldOf),
   );
   if (!legacy) return results;
   const retry: number[] = [];
@@ -382,7 +381,16 @@ async function openAll(
     if (!r.ok && DecryptionError.is(r.error)) retry.push(k);
   });
   if (retry.length === 0) return results;
-  const again = await run(retry, 0);
+  const again = await openBatch(
+    runtime.sealer,
+    runtime.keys,
+    retry.map((k) => ({ ciphertext: open.items[k]!.ciphertext, aad: fieldAadV0(open.parts[k]!) })),
+    options,
+    policyFor(
+      runtime,
+      retry.map((k) => open.fieldOf[k]!),
+    ),
+  );
   retry.forEach((k, m) => {
     results[k] = again[m]!;
   });
