@@ -69,7 +69,8 @@ function snapshot(record: unknown, plan: Plan, index: number): Snapshot {
     }
   }
   const base: Out = {};
-  for (const key of Object.keys(src)) if (!plan.listed.has(key)) put(base, key, src[key]);
+  // A listed field gets its place now (its value comes later), so the copy keeps the record's order.
+  for (const key of Object.keys(src)) put(base, key, plan.listed.has(key) ? undefined : src[key]);
   for (const sym of Object.getOwnPropertySymbols(src)) {
     if (Object.prototype.propertyIsEnumerable.call(src, sym))
       base[sym] = (src as Record<symbol, unknown>)[sym];
