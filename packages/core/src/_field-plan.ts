@@ -30,7 +30,10 @@ export interface FieldRuntime {
   plaintextServed(): void;
 }
 
-/** A record, or the plain object a helper builds. */
+/**
+ * A record, or the plain object a helper builds.
+ * @internal
+ */
 export type Out = Record<PropertyKey, unknown>;
 
 const COMMON_OPTIONS = ['fields', 'id', 'tenant', 'namespace', 'optional', 'signal'];
@@ -42,10 +45,16 @@ const DECRYPT_OPTIONS: ReadonlySet<string> = new Set([
   'onPlaintext',
 ]);
 
-/** The id of a record, from the record, its snapshot copy and its position. Throws to fail it. */
+/**
+ * The id of a record, from the record, its snapshot copy and its position. Throws to fail it.
+ * @internal
+ */
 export type IdOf = (record: Out, base: Out, index: number) => string;
 
-/** A checked call: the fields, their kinds, and what every record shares. */
+/**
+ * A checked call: the fields, their kinds, and what every record shares.
+ * @internal
+ */
 export interface Plan {
   names: string[];
   /** The names, as a set. */
@@ -154,7 +163,10 @@ function checkOptions(
   return { names, listed: new Set(names), kinds, optional, tenant, namespace, signal, idOf, title };
 }
 
-/** Checks the arguments of an encryption: the plan, and where each record's key context comes from. */
+/**
+ * Checks the arguments of an encryption: the plan, and where each record's key context comes from.
+ * @internal
+ */
 export function planEncrypt(
   runtime: FieldRuntime,
   options: unknown,
@@ -172,7 +184,10 @@ export function planEncrypt(
   return { plan, contextOf: () => context };
 }
 
-/** How a decryption call reads values that are not in today's form. */
+/**
+ * How a decryption call reads values that are not in today's form.
+ * @internal
+ */
 export interface ReadMode {
   legacy: boolean;
   allowPlaintext: boolean;
@@ -180,7 +195,10 @@ export interface ReadMode {
   onPlaintext: ((field: string, index: number) => void) | undefined;
 }
 
-/** Checks the arguments of a decryption: the plan, and how values of old data are read. */
+/**
+ * Checks the arguments of a decryption: the plan, and how values of old data are read.
+ * @internal
+ */
 export function planDecrypt(
   runtime: FieldRuntime,
   options: unknown,
@@ -203,6 +221,7 @@ export function planDecrypt(
 /**
  * The list of a many-record call.
  * @throws TypeError when it is not an array.
+ * @internal
  */
 export function arecords(records: unknown): readonly unknown[] {
   if (!Array.isArray(records)) throw new TypeError(`records must be an array, got ${kindOf(records)}`);

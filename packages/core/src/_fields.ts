@@ -398,7 +398,10 @@ async function openAll(
   return results;
 }
 
-/** The one record of a single-record call, or its failure thrown. */
+/**
+ * The one record of a single-record call, or its failure thrown.
+ * @internal
+ */
 export function only(results: readonly BatchResult<Out>[]): Out {
   const r = results[0]!;
   if (!r.ok) throw r.error;
