@@ -21,6 +21,8 @@
 
 import { type BatchPolicy, openBatch, sealBatch } from './_batch.js';
 import { encodeBase64 } from './_bytes.js';
+import { arecords, type FieldRuntime, planDecrypt, planEncrypt } from './_field-plan.js';
+import { decryptRecords, encryptRecords, only } from './_fields.js';
 import { plainBytes } from './_gcm.js';
 import { base64TextKeys, checkHeaders, KeyBlobHeaders } from './_key-blob.js';
 import { type RekeyItem, type RekeyOptions, rekeyMessage, rekeyMessages } from './_rekey.js';
@@ -28,18 +30,17 @@ import { encryptRequest, messageText, requestAad, signalOptions, textOf } from '
 import { type CachedLookup, Sealer } from './_sealer.js';
 import { selectBackend } from './aead.js';
 import { aboolean, aobject, aoptions, asignal, kindOf } from './assert.js';
-import {
-  type DecryptedFields,
-  type DecryptFieldList,
-  type DecryptFieldsOptions,
-  decryptFields,
-  type EncryptedFields,
-  type EncryptFieldList,
-  type EncryptFieldsOptions,
-  encryptFields,
-  type FieldName,
-  type FieldRuntime,
-  type OnlyFields,
+import type {
+  DecryptedFields,
+  DecryptFieldList,
+  DecryptFieldsManyOptions,
+  DecryptFieldsOptions,
+  EncryptedFields,
+  EncryptFieldList,
+  EncryptFieldsManyOptions,
+  EncryptFieldsOptions,
+  FieldName,
+  OnlyFields,
 } from './fields.js';
 import { ciphertextBytes, parseWith, recognise } from './format.js';
 import type { KeyContext, KeyProvider, KeyRequestOptions } from './keys.js';
@@ -497,7 +498,7 @@ export class Envelope {
     record: T,
     options: EncryptFieldsOptions<S> & { fields: OnlyFields<S, FieldName<T>> },
   ): Promise<EncryptedFields<T, S>> {
-    return encryptFields(this.#fields, record, options) as Promise<EncryptedFields<T, S>>;
+    return this.#encryptFields([record], options, false).then(only) as Promise<EncryptedFields<T, S>>;
   }
 
   /**
@@ -524,7 +525,90 @@ export class Envelope {
     record: T,
     options: DecryptFieldsOptions<S> & { fields: OnlyFields<S, FieldName<T>> },
   ): Promise<DecryptedFields<T, S>> {
-    return decryptFields(this.#fields, record, options) as Promise<DecryptedFields<T, S>>;
+    return this.#decryptFields([record], options, false).then(only) as Promise<DecryptedFields<T, S>>;
+  }
+
+  /**
+   * {@link Envelope.encryptFields} for many records in one batch: one `createDataKey` per
+   * distinct key context (with the group's total usage), however many records share it, where a
+   * loop of `encryptFields` makes one per record. The same AAD (version 1) as `encryptFields`,
+   * so a value written here decrypts with `decryptFields` and back.
+   *
+   * Each record is checked as `encryptFields` checks one (fails closed, each listed field read
+   * once) and fails alone: the results are in input order, `{ ok: true, value }` with the
+   * encrypted copy or `{ ok: false, error }` with the error `encryptFields` would have thrown for
+   * that record, and a failed record has no partial result.
+   * @param records - The records (plain rows or class instances; not promises, not arrays).
+   * @param options - `fields`, `id` (the id property's name, or `(record, index) => id`),
+   *   `context` (one, or `(record, index) => context`), and `tenant` (one per call: the
+   *   authenticated caller's, never taken from the rows), `namespace`, `optional`, `signal`.
+   * @returns One {@link BatchResult} per record, with a copy whose listed fields hold base64
+   *   ciphertexts.
+   * @throws TypeError / RangeError (as a rejection) when `records` is not an array or an option
+   *   is bad (a bad record is a failed result instead); the signal's reason when it is aborted.
+   * @example
+   * ```ts
+   * const results = await envelope.encryptFieldsMany(users, {
+   *   fields: ['ssn', 'dob'], id: 'id', tenant: 'org_1', namespace: 'users', context: { organization_id: 'org_1' },
+   * });
+   * for (const r of results) if (r.ok) insert.run(r.value); else log.warn(r.error.message);
+   * ```
+   */
+  encryptFieldsMany<T extends object, const S extends EncryptFieldList<T>>(
+    records: readonly T[],
+    options: EncryptFieldsManyOptions<T, S> & { fields: OnlyFields<S, FieldName<T>> },
+  ): Promise<BatchResult<EncryptedFields<T, S>>[]> {
+    return this.#encryptFields(records, options, true) as Promise<BatchResult<EncryptedFields<T, S>>[]>;
+  }
+
+  /**
+   * {@link Envelope.decryptFields} for many records in one batch: one key lookup per distinct
+   * wrapped key, however many records share it, where a loop of `decryptFields` asks once per
+   * record. Reads what `encryptFields`, `encryptFieldsMany` and the ORM integrations write.
+   *
+   * Each record is checked as `decryptFields` checks one and fails alone: the results are in
+   * input order, `{ ok: true, value }` or `{ ok: false, error }` with the error `decryptFields`
+   * would have thrown for that record (a moved value, a value that is not a ciphertext), and the
+   * plaintext bytes decrypted for a failed record are zeroed. The tenant is one per call and
+   * must be the request's authenticated tenant, never a column of the rows being read.
+   * @param records - The stored rows; not modified.
+   * @param options - `fields`, `id` (the id property's name, or `(record, index) => id`), and
+   *   `tenant`, `namespace`, `optional`, `legacyAad`, `allowPlaintext`, `onPlaintext`, `signal`.
+   * @returns One {@link BatchResult} per record, with a copy whose listed fields are decrypted.
+   * @throws TypeError / RangeError (as a rejection) when `records` is not an array or an option
+   *   is bad (a bad record is a failed result instead); the signal's reason when it is aborted.
+   * @example
+   * ```ts
+   * const page = await envelope.decryptFieldsMany(rows, { fields: ['ssn', 'dob'], id: 'id', tenant: session.orgId, namespace: 'users' });
+   * const users = page.flatMap((r) => (r.ok ? [r.value] : []));
+   * ```
+   */
+  decryptFieldsMany<T extends object, const S extends DecryptFieldList<T>>(
+    records: readonly T[],
+    options: DecryptFieldsManyOptions<T, S> & { fields: OnlyFields<S, FieldName<T>> },
+  ): Promise<BatchResult<DecryptedFields<T, S>>[]> {
+    return this.#decryptFields(records, options, true) as Promise<BatchResult<DecryptedFields<T, S>>[]>;
+  }
+
+  /** The field helpers, for one record (`many` false: the options' `id`) or many. */
+  async #encryptFields(
+    records: readonly unknown[],
+    options: unknown,
+    many: boolean,
+  ): Promise<BatchResult<Record<PropertyKey, unknown>>[]> {
+    const list = many ? arecords(records) : records;
+    const { plan, contextOf } = planEncrypt(this.#fields, options, many);
+    return encryptRecords(this.#fields, plan, contextOf, list);
+  }
+
+  async #decryptFields(
+    records: readonly unknown[],
+    options: unknown,
+    many: boolean,
+  ): Promise<BatchResult<Record<PropertyKey, unknown>>[]> {
+    const list = many ? arecords(records) : records;
+    const { plan, mode } = planDecrypt(this.#fields, options, many);
+    return decryptRecords(this.#fields, plan, mode, list);
   }
 
   /**

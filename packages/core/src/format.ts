@@ -249,23 +249,32 @@ export function isCiphertext(value: unknown, options?: KeyBlobHeaderOptions): bo
  * @internal
  */
 export function recognise(value: unknown, headers: KeyBlobHeaders): boolean {
+  return recognisedBytes(value, headers) !== undefined;
+}
+
+/**
+ * {@link recognise}, returning the message's bytes (decoded once, for a caller that decrypts it
+ * next) when it is a ciphertext, else undefined.
+ * @internal
+ */
+export function recognisedBytes(value: unknown, headers: KeyBlobHeaders): Uint8Array | undefined {
   let bytes: Uint8Array;
   if (typeof value === 'string') {
     // Most plaintext fails here, before a FormatError is built for it (strict base64 is a
     // multiple of 4 long): the migration engine and the ORM writes ask this of every value.
-    if (value.length % 4 !== 0) return false;
+    if (value.length % 4 !== 0) return undefined;
     try {
       bytes = decodePublicBase64(value);
     } catch {
-      return false;
+      return undefined;
     }
   } else if (isBytes(value)) bytes = value;
-  else return false;
-  return (
-    knownBlobIn(bytes, 'A', headers) ||
+  else return undefined;
+  return knownBlobIn(bytes, 'A', headers) ||
     knownBlobIn(bytes, 'legacy', headers) ||
     knownBlobIn(bytes, 'B', headers)
-  );
+    ? bytes
+    : undefined;
 }
 
 /**

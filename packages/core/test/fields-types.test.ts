@@ -2,7 +2,7 @@
 // typecheck` compiles the tests): each `@ts-expect-error` fails the typecheck if the line below
 // it compiles, and each `expectTypeOf` fails it if the type differs. The test run then checks
 // that the same calls behave at run time as their types say.
-import { Envelope, MemoryKeyProvider } from '@vault-envelope/core';
+import { type BatchResult, type EncryptedFields, Envelope, MemoryKeyProvider } from '@vault-envelope/core';
 import { describe, expect, expectTypeOf, test } from 'vitest';
 
 interface User {
@@ -42,6 +42,39 @@ export async function rejectedByTheCompiler(): Promise<void> {
   await envelope.decryptFields(user, { fields: ['ssn'], id: 1, context });
 }
 
+/** The same checks for many records, and the id's own: never run. */
+export async function rejectedByTheCompilerForMany(): Promise<void> {
+  const users = [user];
+  // @ts-expect-error a field name that the records do not have (a typo)
+  await envelope.encryptFieldsMany(users, { fields: ['snn'], id: 'id', context });
+  // @ts-expect-error a field whose type is not string | Uint8Array | null | undefined
+  await envelope.encryptFieldsMany(users, { fields: ['age'], id: 'id', context });
+  // @ts-expect-error a bytes field in an array of names
+  await envelope.encryptFieldsMany(users, { fields: ['photo'], id: 'id', context });
+  // @ts-expect-error a typo in the object form
+  await envelope.decryptFieldsMany(users, { fields: { ssn: 'text', snn: 'bytes' }, id: 'id' });
+  // @ts-expect-error a text field declared as bytes
+  await envelope.encryptFieldsMany(users, { fields: { ssn: 'bytes' }, id: 'id', context });
+  // @ts-expect-error encryption needs a context
+  await envelope.encryptFieldsMany(users, { fields: ['ssn'], id: 'id' });
+  // @ts-expect-error decryption options do not take a context
+  await envelope.decryptFieldsMany(users, { fields: ['ssn'], id: 'id', context });
+  // @ts-expect-error the id names a property the records do not have
+  await envelope.encryptFieldsMany(users, { fields: ['ssn'], id: 'uid', context });
+  // @ts-expect-error the id names a property that can not hold an id (a Uint8Array)
+  await envelope.decryptFieldsMany(users, { fields: ['ssn'], id: 'photo' });
+  // @ts-expect-error an id value where the many-record helpers want where to find it
+  await envelope.decryptFieldsMany(users, { fields: ['ssn'], id: 1 });
+  // @ts-expect-error an id function that returns something that is not an id
+  await envelope.encryptFieldsMany(users, { fields: ['ssn'], id: (u) => ({ id: u.id }), context });
+  // @ts-expect-error a context function that returns no context
+  await envelope.encryptFieldsMany(users, { fields: ['ssn'], id: 'id', context: (u) => u.id });
+  // @ts-expect-error one record where a list is wanted
+  await envelope.encryptFieldsMany(user, { fields: ['ssn'], id: 'id', context });
+  // @ts-expect-error onPlaintext gets a field name and an index
+  await envelope.decryptFieldsMany(users, { fields: ['ssn'], id: 'id', onPlaintext: (f: number) => f });
+}
+
 describe('field types', () => {
   test('the result is typed per field: ciphertext strings, then strings or bytes by kind', async () => {
     const row = await envelope.encryptFields(user, {
@@ -71,6 +104,39 @@ describe('field types', () => {
     const text = await envelope.decryptFields(row, { fields: ['ssn'], id: user.id });
     expectTypeOf(text.ssn).toEqualTypeOf<string>();
     expectTypeOf(text.photo).toEqualTypeOf<string | null>();
+  });
+
+  test('many records: a result per record, typed as the single helpers type one record', async () => {
+    const results = await envelope.encryptFieldsMany([user, { ...user, id: 2 }], {
+      fields: { ssn: 'text', photo: 'bytes' },
+      id: 'id',
+      tenant: 'org_1',
+      context: (u) => ({ organization_id: 'org_1', age: String(u.age) }),
+    });
+    expectTypeOf(results).toEqualTypeOf<
+      BatchResult<EncryptedFields<User, { readonly ssn: 'text'; readonly photo: 'bytes' }>>[]
+    >();
+    const rows = results.map((r) => {
+      if (!r.ok) throw r.error;
+      expectTypeOf(r.value.ssn).toEqualTypeOf<string>();
+      expectTypeOf(r.value.photo).toEqualTypeOf<string | null>();
+      return r.value;
+    });
+    const back = await envelope.decryptFieldsMany(rows, {
+      fields: { ssn: 'text', photo: 'bytes' },
+      id: (row, index) => {
+        expectTypeOf(row.id).toEqualTypeOf<number>();
+        expectTypeOf(index).toEqualTypeOf<number>();
+        return row.id;
+      },
+      tenant: 'org_1',
+    });
+    const first = back[0]!;
+    if (!first.ok) throw first.error;
+    expectTypeOf(first.value.photo).toEqualTypeOf<Uint8Array | null>();
+    expectTypeOf(first.value.ssn).toEqualTypeOf<string>();
+    expect(first.value).toEqual(user);
+    expect(back.length).toBe(2);
   });
 
   test('a field list held in a variable, and an untyped row, still compile', async () => {
