@@ -48,8 +48,9 @@ export function columnTitle(model: TableModel, column: ColumnModel): string {
 }
 
 /**
- * Which columns may serve plaintext, who hears of it, and how many were served.
- * @internal
+ * Which columns may serve plaintext, who hears of it, and how many were served. Made by
+ * `EncryptedTables` from its options; not exported from the package (its declaration stays in
+ * the published types, since `openCells` takes one).
  */
 export class PlaintextPolicy {
   readonly #allowed: ReadonlySet<ColumnModel>;
