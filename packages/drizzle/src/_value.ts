@@ -179,3 +179,44 @@ export function encryptedInfo(column: unknown): EncryptedColumnInfo | undefined 
   const info = params?.[ENCRYPTED];
   return info === undefined ? undefined : (info as EncryptedColumnInfo);
 }
+
+/** A dialect's `customType` (from `drizzle-orm/pg-core` or `drizzle-orm/sqlite-core`), as {@link buildColumn} uses it. */
+export type CustomTypeFactory = (params: object) => (name?: string) => unknown;
+
+/**
+ * The column builder of an encrypted column, for either dialect: checks `storage`, then makes a
+ * custom type whose codec is {@link columnCodec} and which carries its {@link ENCRYPTED} marker.
+ * @param customType - The dialect's `customType`.
+ * @param binaryType - The dialect's binary column type (`bytea`, `blob`).
+ * @param kind - What the column holds once decrypted.
+ * @param name - The column's name in the database, if given.
+ * @param options - `storage`.
+ * @returns The builder, typed by the dialect's wrapper.
+ * @throws TypeError on a bad storage.
+ * @example
+ * ```ts
+ * const ssn = buildColumn(customType as unknown as CustomTypeFactory, 'bytea', 'text', 'ssn', undefined);
+ * ```
+ */
+export function buildColumn(
+  customType: CustomTypeFactory,
+  binaryType: string,
+  kind: 'text' | 'bytes',
+  name: string | undefined,
+  options: { storage?: 'text' | 'binary' } | undefined,
+): unknown {
+  const storage = options?.storage ?? (kind === 'text' ? 'text' : 'binary');
+  if (storage !== 'text' && storage !== 'binary') {
+    throw new TypeError(
+      `storage must be 'text' or 'binary', got ${typeof storage === 'string' ? 'another string' : typeof storage}`,
+    );
+  }
+  const codec = columnCodec({ kind, storage });
+  const make = customType({
+    dataType: () => (storage === 'text' ? 'text' : binaryType),
+    toDriver: codec.toDriver,
+    fromDriver: codec.fromDriver,
+    [ENCRYPTED]: Object.freeze({ kind, storage }),
+  });
+  return name === undefined ? make() : make(name);
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import { type ConvertCustomConfig, customType, type PgCustomColumnBuilder } from 'drizzle-orm/pg-core';
-import { columnCodec, ENCRYPTED } from './_value.js';
+import { buildColumn, type CustomTypeFactory } from './_value.js';
 
 /** Options of an encrypted column. */
 export interface EncryptedColumnOptions {
@@ -29,23 +29,7 @@ function build(
   name: string | undefined,
   options: EncryptedColumnOptions | undefined,
 ): unknown {
-  const storage = options?.storage ?? (kind === 'text' ? 'text' : 'binary');
-  if (storage !== 'text' && storage !== 'binary') {
-    throw new TypeError(
-      `storage must be 'text' or 'binary', got ${typeof storage === 'string' ? 'another string' : typeof storage}`,
-    );
-  }
-  const codec = columnCodec({ kind, storage });
-  const params = {
-    dataType: () => (storage === 'text' ? 'text' : 'bytea'),
-    toDriver: codec.toDriver,
-    fromDriver: codec.fromDriver,
-    [ENCRYPTED]: Object.freeze({ kind, storage }),
-  };
-  const make = customType(params as unknown as Parameters<typeof customType>[0]) as (
-    name?: string,
-  ) => unknown;
-  return name === undefined ? make() : make(name);
+  return buildColumn(customType as unknown as CustomTypeFactory, 'bytea', kind, name, options);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   customType,
   type SQLiteCustomColumnBuilder,
 } from 'drizzle-orm/sqlite-core';
-import { columnCodec, ENCRYPTED } from './_value.js';
+import { buildColumn, type CustomTypeFactory } from './_value.js';
 
 /** Options of an encrypted column. */
 export interface EncryptedColumnOptions {
@@ -33,23 +33,7 @@ function build(
   name: string | undefined,
   options: EncryptedColumnOptions | undefined,
 ): unknown {
-  const storage = options?.storage ?? (kind === 'text' ? 'text' : 'binary');
-  if (storage !== 'text' && storage !== 'binary') {
-    throw new TypeError(
-      `storage must be 'text' or 'binary', got ${typeof storage === 'string' ? 'another string' : typeof storage}`,
-    );
-  }
-  const codec = columnCodec({ kind, storage });
-  const params = {
-    dataType: () => (storage === 'text' ? 'text' : 'blob'),
-    toDriver: codec.toDriver,
-    fromDriver: codec.fromDriver,
-    [ENCRYPTED]: Object.freeze({ kind, storage }),
-  };
-  const make = customType(params as unknown as Parameters<typeof customType>[0]) as (
-    name?: string,
-  ) => unknown;
-  return name === undefined ? make() : make(name);
+  return buildColumn(customType as unknown as CustomTypeFactory, 'blob', kind, name, options);
 }
 
 /**
