@@ -5,9 +5,10 @@
  */
 
 import type { WorkosVector } from '../../packages/core/test/_workos-vector.js';
+import type { GcmGroup } from '../../packages/core/test/_wycheproof.js';
 
-/** One entry of the WorkOS vector file: the one type the core tests use too. */
-export type { WorkosVector };
+/** One entry of the WorkOS vector file, and a Wycheproof AES-GCM group: the types the core tests use too. */
+export type { GcmGroup, WorkosVector };
 
 /** Where the local Vault server is, for the remote checks. */
 export interface VaultTarget {
@@ -19,23 +20,6 @@ export interface VaultTarget {
   namePrefix: string;
   /** Base URL of a second server with CORS off (browser only: the call must fail there). */
   corsOffUrl?: string;
-}
-
-/** A Wycheproof AES-GCM test group (the fields the checks read). */
-export interface GcmGroup {
-  keySize: number;
-  ivSize: number;
-  tagSize: number;
-  tests: {
-    tcId: number;
-    key: string;
-    iv: string;
-    aad: string;
-    msg: string;
-    ct: string;
-    tag: string;
-    result: string;
-  }[];
 }
 
 /** What the Node side hands to {@link runAll}. */

@@ -26,6 +26,7 @@ import {
 } from '@vault-envelope/core';
 import { describe, expect, test } from 'vitest';
 import { b64, FixedKeyProvider, hex, toHex } from './_helpers.js';
+import type { GcmCase, GcmGroup } from './_wycheproof.js';
 
 interface MessageVector {
   id: string;
@@ -71,19 +72,7 @@ interface Vectors {
   }[];
   aesGcm: {
     source: string;
-    groups: {
-      ivSize: number;
-      tests: {
-        tcId: number;
-        key: string;
-        iv: string;
-        aad: string;
-        msg: string;
-        ct: string;
-        tag: string;
-        result: string;
-      }[];
-    }[];
+    groups: (Pick<GcmGroup, 'ivSize'> & { tests: GcmCase[] })[];
   };
 }
 

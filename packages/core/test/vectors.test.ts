@@ -14,6 +14,7 @@ import {
 import { describe, expect, test } from 'vitest';
 import { b64, FixedKeyProvider, hex, loadJson, toHex } from './_helpers.js';
 import type { WorkosVector } from './_workos-vector.js';
+import type { GcmGroup } from './_wycheproof.js';
 
 const backends = [selectBackend('fast'), portableBackend()];
 
@@ -64,23 +65,6 @@ describe('WorkOS vectors', () => {
     expect(info.workosKeyBlob).toBe(true);
   });
 });
-
-interface GcmGroup {
-  keySize: number;
-  ivSize: number;
-  tagSize: number;
-  tests: {
-    tcId: number;
-    key: string;
-    iv: string;
-    aad: string;
-    msg: string;
-    ct: string;
-    tag: string;
-    result: string;
-    flags: string[];
-  }[];
-}
 
 describe('Wycheproof AES-GCM (keySize 256, tagSize 128, IV 96 and 256 bits)', () => {
   const groups = loadJson<{ testGroups: GcmGroup[] }>('aes_gcm_test.json').testGroups.filter(

@@ -24,27 +24,12 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { b64, FixedKeyProvider, hex, loadJson, toHex } from './_helpers.js';
 import type { WorkosVector } from './_workos-vector.js';
+import type { GcmGroup } from './_wycheproof.js';
 
 const web = webBackend()!;
 const fast = fastBackend()!;
 const portable = portableBackend();
 const context = { organization_id: 'org_1' };
-
-interface GcmGroup {
-  keySize: number;
-  ivSize: number;
-  tagSize: number;
-  tests: {
-    tcId: number;
-    key: string;
-    iv: string;
-    aad: string;
-    msg: string;
-    ct: string;
-    tag: string;
-    result: string;
-  }[];
-}
 
 /** Every field is optional in `AeadBackend`; the web backend has the asynchronous side. */
 function asyncSide(b: AeadBackend) {
