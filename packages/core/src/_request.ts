@@ -78,14 +78,33 @@ export function missingTenant(title = 'tenant'): TypeError {
  */
 export function aunchanged(plaintext: Uint8Array, length: number): void {
   if (plaintext.length === length) return;
-  const buffer = plaintext.buffer as ArrayBufferLike & { detached?: boolean; resizable?: boolean };
-  // `detached` is ES2024; before it, a fixed-size buffer that lost every byte was detached.
-  if (buffer.detached === true || (buffer.byteLength === 0 && buffer.resizable !== true)) {
+  if (isDetached(plaintext)) {
     throw new TypeError('plaintext must not be detached while its key is fetched, got a detached buffer');
   }
   throw new RangeError(
     `plaintext must keep its length of ${length} bytes while its key is fetched, got ${plaintext.length}`,
   );
+}
+
+/** Whether the memory under `bytes` was detached (transferred). */
+function isDetached(bytes: Uint8Array): boolean {
+  const buffer = bytes.buffer as ArrayBufferLike & { detached?: boolean; resizable?: boolean };
+  // `detached` is ES2024; before it, a fixed-size buffer that lost every byte was detached.
+  return buffer.detached === true || (buffer.byteLength === 0 && buffer.resizable !== true);
+}
+
+/**
+ * Checks, after the key arrived, that a byte ciphertext's parts still have their bytes: the
+ * caller may have detached (transferred) or shrunk its buffer meanwhile, which leaves the views
+ * empty. Then the error says so, rather than the backend's complaint about an empty IV.
+ * @throws TypeError when the buffer was detached; RangeError when it shrank.
+ */
+export function aintact(parts: { iv: Uint8Array; tag: Uint8Array }): void {
+  if (parts.tag.length === TAG_LENGTH && parts.iv.length !== 0) return;
+  if (isDetached(parts.tag)) {
+    throw new TypeError('ciphertext must not be detached while its key is fetched, got a detached buffer');
+  }
+  throw new RangeError('ciphertext must keep its bytes while its key is fetched, got a buffer that shrank');
 }
 
 /** The shortest format A header: IV, tag, a one-byte LEB128 length and a one-byte key blob. */

@@ -29,7 +29,7 @@
 import { createOpener } from '#cached';
 import { allocUnfilled, utf8Into } from './_bytes.js';
 import type { Opener } from './_no-cached.js';
-import { afitsInText, aunchanged, TEXT_CHECK_FROM } from './_request.js';
+import { afitsInText, aintact, aunchanged, TEXT_CHECK_FROM } from './_request.js';
 import { type AeadBackend, decryptRaw, isBuiltinBackend, type PreparedKey } from './aead.js';
 import { KeyDestroyedError } from './errors.js';
 import { type CiphertextParts, headerLengthA, IV_LENGTH, writeHeaderA } from './format.js';
@@ -230,6 +230,7 @@ export class Sealer {
    * @throws DecryptionError when authentication fails.
    */
   openAsync(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Promise<Uint8Array> {
+    aintact(parts);
     return this.backend.decryptAsync!(prepared, parts.iv, parts.ciphertext, parts.tag, aad);
   }
 
@@ -324,6 +325,7 @@ export class Sealer {
    * @throws DecryptionError when authentication fails.
    */
   open(prepared: PreparedKey, parts: CiphertextParts, aad: Uint8Array | undefined): Uint8Array {
+    aintact(parts);
     return decryptRaw(this.backend, prepared, parts.iv, parts.ciphertext, parts.tag, aad);
   }
 }

@@ -462,3 +462,59 @@ describe('a shared key destroyed at an await between its lookup and its use', ()
     expect(destroys.length).toBe(4);
   });
 });
+
+describe('a byte ciphertext changed while its key is fetched', () => {
+  // A provider that does something to the caller's buffer before it answers.
+  function meddling(hook: () => void): KeyProvider {
+    const inner = new MemoryKeyProvider();
+    return {
+      createDataKey: (context, options) => inner.createDataKey(context, options),
+      decryptDataKey: async (blob, options) => {
+        hook();
+        return inner.decryptDataKey(blob, options);
+      },
+      keyBlobHeaders: inner.keyBlobHeaders,
+    };
+  }
+
+  test.each(['fast', 'portable', 'web'] as const)(
+    'on %s: detached is a TypeError and shrunk a RangeError that say so, alone or as a batch item',
+    async (backend) => {
+      let hook = (): void => {};
+      const envelope = new Envelope({ keys: meddling(() => hook()), backend });
+      const message = await envelope.encryptToBytes('a secret', { context: { org: 'o' } });
+
+      const detachable = Uint8Array.from(message);
+      hook = () => structuredClone(detachable.buffer, { transfer: [detachable.buffer] });
+      const detachedError =
+        /^ciphertext must not be detached while its key is fetched, got a detached buffer$/;
+      const detached = await envelope.decrypt(detachable).catch((e: unknown) => e);
+      expect(detached).toBeInstanceOf(TypeError);
+      expect((detached as Error).message).toMatch(detachedError);
+
+      // A resizable ArrayBuffer (ES2024; Node 20 has it, the project's lib predates it).
+      const Resizable = ArrayBuffer as unknown as new (
+        n: number,
+        o: { maxByteLength: number },
+      ) => ArrayBuffer & { resize(n: number): void };
+      const growable = new Resizable(message.length, { maxByteLength: message.length });
+      const shrinking = new Uint8Array(growable);
+      shrinking.set(message);
+      hook = () => growable.resize(10);
+      await expect(envelope.decrypt(shrinking)).rejects.toThrow(
+        new RangeError('ciphertext must keep its bytes while its key is fetched, got a buffer that shrank'),
+      );
+
+      const again = Uint8Array.from(message);
+      hook = () => structuredClone(again.buffer, { transfer: [again.buffer] });
+      const [bad, good] = await envelope.decryptMany([
+        { ciphertext: again },
+        { ciphertext: message.slice() },
+      ]);
+      expect(bad!.ok).toBe(false);
+      expect(bad!.ok ? undefined : bad!.error.message).toMatch(detachedError);
+      hook = () => {};
+      expect(good!.ok ? new TextDecoder().decode(good!.value) : good!.error).toBe('a secret');
+    },
+  );
+});
