@@ -21,7 +21,7 @@ import {
   requestAad,
   signalOptions,
 } from './_request.js';
-import { DESTROYED_RETRIES, type KeyLease, type Sealer } from './_sealer.js';
+import { DESTROYED_RETRIES, isAlive, type KeyLease, type Sealer } from './_sealer.js';
 import { aobject, kindOf } from './assert.js';
 import { KeyDestroyedError } from './errors.js';
 import { type CiphertextFormat, type CiphertextParts, ciphertextBytes, parseWith } from './format.js';
@@ -119,7 +119,7 @@ async function runGroup<T, R>(g: Group<T>, work: BatchWork<T, R>, results: Batch
       // The key's owner may have destroyed it at that `await`, prepared state and all (a fast or
       // portable key zeroed): checked in the synchronous stretch that runs the items below, and
       // asked for again if so, within the same retry limit.
-      while (!lease.alive()) {
+      while (!isAlive(lease.dataKey)) {
         lease.release();
         if (lease.attempt >= DESTROYED_RETRIES) throw new KeyDestroyedError();
         lease = await work.lease(g.entries, lease.attempt + 1);

@@ -63,12 +63,15 @@ export interface KeyLease {
   readonly dataKey: DataKey;
   /** Which attempt got it (0 for the first fetch): a lease taken again goes on from there. */
   readonly attempt: number;
-  /**
-   * Whether the key is still alive (a shared key not destroyed): checked after the `await` that
-   * got the lease, in the synchronous stretch that uses it.
-   */
-  alive(): boolean;
   release(): void;
+}
+
+/**
+ * Whether `dk` may still be used: anything but a shared key that was destroyed (which zeroes its
+ * prepared state). Checked after the last `await` before a backend reads the prepared key.
+ */
+export function isAlive(dk: DataKey): boolean {
+  return !(dk instanceof SharedDataKey && dk.destroyed);
 }
 
 /** Leases data keys and seals and opens messages on one backend. */
@@ -126,8 +129,8 @@ export class Sealer {
 
   /**
    * Fetches a key and leases it (batches), asking again when a shared key was destroyed in
-   * between. The caller must call `release()` on the lease, and check `alive()` after its own
-   * `await` of it (a lease taken again starts at the next attempt: `first`, so that all of them
+   * between. The caller must call `release()` on the lease, and check {@link isAlive} on its key
+   * after its own `await` of it (a lease taken again starts at the next attempt: `first`, so that all of them
    * stay within the retry limit).
    */
   async lease(fetch: () => Promise<DataKey>, first = 0): Promise<KeyLease> {
@@ -140,8 +143,7 @@ export class Sealer {
       try {
         if (this.backend.asyncFrom !== undefined) await this.ready(dataKey, prepared);
         if (this.aliveOrRetry(dataKey, attempt)) {
-          const alive = () => !(dataKey instanceof SharedDataKey && dataKey.destroyed);
-          return { prepared, dataKey, attempt, alive, release };
+          return { prepared, dataKey, attempt, release };
         }
       } catch (e) {
         release();
@@ -181,15 +183,15 @@ export class Sealer {
    * @throws KeyDestroyedError when it was destroyed and no attempt is left.
    */
   aliveOrRetry(dk: DataKey, attempt: number): boolean {
-    if (!(dk instanceof SharedDataKey && dk.destroyed)) return true;
+    if (isAlive(dk)) return true;
     if (attempt < DESTROYED_RETRIES) return false;
     throw new KeyDestroyedError();
   }
 
   /**
    * {@link Sealer.seal} through the backend's `encryptAsync`, once {@link Sealer.ready} settled
-   * and {@link Sealer.aliveOrRetry} said yes, with no `await` before the backend has read its inputs: the byte plaintext's length
-   * is checked again here, a string is encoded into the message's ciphertext slot, handed over
+   * and {@link Sealer.aliveOrRetry} said yes, with no `await` before the backend has read its
+   * inputs: the byte plaintext's length is checked again here, a string is encoded into the message's ciphertext slot, handed over
    * and zeroed as soon as the backend has read it. The message is in memory of its own (never a
    * scratch buffer: it is written after an `await`).
    * @throws As {@link Sealer.seal}; what the backend rejects with.
