@@ -18,6 +18,7 @@ import {
 } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 
 const context = { organization_id: 'org_1' };
 const TENANT = 'org_1';
@@ -67,15 +68,6 @@ const failure = (r: BatchResult<unknown>): Error => {
 };
 
 /** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 /**
  * Records a copy of every Uint8Array zeroed with `fill(0)` while it is on, so that a test can
  * see that bytes holding a given plaintext were zeroed (they are not returned to it).

@@ -21,6 +21,7 @@ import {
 } from '@vault-envelope/core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 
 const context = { organization_id: 'org_1' };
 const mem = new MemoryKeyProvider();
@@ -28,15 +29,6 @@ const envelope = new Envelope({ keys: mem });
 const user = { id: 42, name: 'Ada', ssn: '123-45-6789', dob: '1815-12-10', email: null as string | null };
 
 /** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('round trips', () => {
   test('the listed fields are encrypted under one data key; others and nulls are copied', async () => {
     const before = mem.stats().created;

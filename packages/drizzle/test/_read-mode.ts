@@ -20,6 +20,7 @@ import { alias as pgAlias, integer as pgInteger, pgTable, text as pgText } from 
 import { alias, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 import type { Harness } from './_suite.js';
 
 interface Plain {
@@ -44,15 +45,6 @@ const comparable = (r: object) => {
   const photo = (r as { photo?: unknown }).photo;
   return { ...r, photo: photo instanceof Uint8Array ? [...photo] : photo };
 };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * The suite; it runs inside the main suite's file, whose `beforeEach` empties the tables.

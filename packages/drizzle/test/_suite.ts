@@ -25,6 +25,7 @@ import { alias as pgAlias } from 'drizzle-orm/pg-core';
 import { alias } from 'drizzle-orm/sqlite-core';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 import { readModeSuite } from './_read-mode.js';
 import type * as Schema from './_schema-sqlite.js';
 
@@ -91,15 +92,6 @@ export function vaultOptions(
       },
     ],
   };
-}
-
-async function rejection(p: unknown): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function user(i: number, org = 'org_1') {

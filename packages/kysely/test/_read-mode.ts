@@ -18,6 +18,7 @@ import { migrateTable, type TableAdapter } from '@vault-envelope/migrate';
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 import type { DB, Harness } from './_suite.js';
 
 const byOrg = ({ tenant }: { tenant: string | undefined }) => ({ organization_id: tenant! });
@@ -63,15 +64,6 @@ const comparable = (r: object) => {
   const photo = (r as { photo?: unknown }).photo;
   return { ...r, photo: photo instanceof Uint8Array ? [...photo] : photo };
 };
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * The suite; it runs inside the main suite's file, whose `beforeEach` empties the tables.

@@ -22,6 +22,7 @@ import type { TableAdapter } from '@vault-envelope/migrate';
 import fc from 'fast-check';
 import { type Generated, type Kysely, sql } from 'kysely';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 import { readModeSuite } from './_read-mode.js';
 
 export interface DB {
@@ -112,15 +113,6 @@ export function declarations(indexes: BlindIndex[] = [emailIdx]): TableDeclarati
     { table: 'settings', id: 'key', context: { app: 'tests' }, columns: { value: 'text' } },
     { table: 'accounts', id: 'id', tenant: 'org_id', context: byOrg, columns: { secret: 'text' } },
   ];
-}
-
-async function rejection(p: unknown): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function user(i: number, org = 'org_1') {

@@ -17,6 +17,7 @@ import {
 } from '@vault-envelope/orm-core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 
 const users: TableDeclaration = {
   table: 'users',
@@ -43,15 +44,6 @@ function setup(options: Partial<EncryptedTablesOptions> = {}) {
     ...options,
   });
   return { tables, scope: tables.forTenant('org_1'), reads };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const row = (i: number, org = 'org_1') => ({

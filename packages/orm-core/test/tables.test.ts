@@ -24,6 +24,7 @@ import {
 } from '@vault-envelope/orm-core';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { rejection } from '../../../test/_shared.js';
 
 const rootKey = new Uint8Array(32).fill(7);
 const emailIdx = new BlindIndex({
@@ -51,15 +52,6 @@ const settings: TableDeclaration = {
 function setup(tables: TableDeclaration[] = [users, settings]) {
   const keys = new MemoryKeyProvider();
   return { keys, tables: new EncryptedTables({ keys, tables }) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const ada = {
